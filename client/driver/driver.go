@@ -1,0 +1,109 @@
+// Package driver defines how the client runs one task. The core of the
+// client (allocrunner, taskrunner) only knows this interface, so Docker stays
+// behind driver/docker and scheduler-scale tests can use driver/mock.
+package driver
+
+import (
+	"context"
+	"time"
+)
+
+// TaskConfig is everything a driver needs to start one task. The taskrunner
+// builds it from the job (with runtime variables already filled in).
+type TaskConfig struct {
+	// Identity, used for the container name and labels.
+	AllocID   string
+	Namespace string
+	JobID     string
+	JobName   string
+	GroupName string
+	TaskName  string
+
+	// From the task's docker `config` block.
+	Image      string
+	Command    string
+	Args       []string
+	Entrypoint []string
+	Labels     map[string]string
+	// PortLabels are the labels listed in config.ports: only these are
+	// published for this task.
+	PortLabels []string
+
+	Env map[string]string
+
+	// Ports of the group network, as assigned by the scheduler.
+	Ports []PortMapping
+
+	// Resources.
+	CPUShares int // MHz, used as Docker CPU shares
+	MemoryMB  int
+
+	// Where stdout and stderr go (files in the allocation's log dir).
+	StdoutPath string
+	StderrPath string
+
+	// KillTimeout is how long StopTask waits after the signal before killing.
+	KillTimeout time.Duration
+}
+
+// PortMapping is one port of the group network: HostPort on HostIP is
+// forwarded to ContainerPort (the port's `to`, or HostPort when `to` is 0).
+type PortMapping struct {
+	Label         string
+	HostIP        string
+	HostPort      int
+	ContainerPort int
+}
+
+// TaskHandle identifies a started task so it can be waited on, stopped and
+// recovered after a client restart. It is stored in the client's state.
+type TaskHandle struct {
+	Driver      string
+	ContainerID string
+	StartedAt   time.Time
+	// Config is kept so a recovered handle can reopen its log files.
+	Config *TaskConfig
+}
+
+// ExitResult says how a task ended.
+type ExitResult struct {
+	ExitCode   int
+	Signal     int
+	OOMKilled  bool
+	FinishedAt time.Time
+	// Err is set when the driver lost track of the task (e.g. the container
+	// was removed out of band), as opposed to the task exiting.
+	Err error
+}
+
+// Successful reports whether the task exited cleanly.
+func (r *ExitResult) Successful() bool {
+	return r != nil && r.Err == nil && r.ExitCode == 0 && r.Signal == 0 && !r.OOMKilled
+}
+
+// Fingerprint is what a driver reports about itself to the node.
+type Fingerprint struct {
+	Detected    bool
+	Healthy     bool
+	Description string
+	// Attributes become node attributes, e.g. "driver.docker.version".
+	Attributes map[string]string
+}
+
+// Driver runs tasks.
+type Driver interface {
+	Name() string
+	Fingerprint(ctx context.Context) *Fingerprint
+	// StartTask creates and starts the task and begins copying its output
+	// to the configured log files.
+	StartTask(ctx context.Context, cfg *TaskConfig) (*TaskHandle, error)
+	// WaitTask returns a channel that receives exactly one result when the
+	// task stops, then is closed.
+	WaitTask(ctx context.Context, h *TaskHandle) (<-chan *ExitResult, error)
+	// StopTask sends signal (empty means SIGTERM), waits up to timeout, then kills.
+	StopTask(ctx context.Context, h *TaskHandle, timeout time.Duration, signal string) error
+	// DestroyTask removes the task; force kills it first if it still runs.
+	DestroyTask(ctx context.Context, h *TaskHandle, force bool) error
+	// RecoverTask reattaches to a task started by an earlier client process.
+	RecoverTask(ctx context.Context, h *TaskHandle) error
+}
