@@ -5,8 +5,14 @@ package driver
 
 import (
 	"context"
+	"errors"
 	"time"
 )
+
+// ErrTaskNotFound is wrapped by drivers when the task they are asked about
+// no longer exists (e.g. its container was removed out of band), so the
+// taskrunner can tell a lost task from a driver it cannot reach right now.
+var ErrTaskNotFound = errors.New("task not found")
 
 // TaskConfig is everything a driver needs to start one task. The taskrunner
 // builds it from the job (with runtime variables already filled in).

@@ -1,0 +1,125 @@
+package docker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/drover-project/drover/client/driver"
+	"github.com/moby/moby/client"
+)
+
+// StartTask implements driver.Driver: it makes sure the image is present,
+// creates the container, opens the log files, starts the container and
+// begins copying its output.
+func (d *Driver) StartTask(ctx context.Context, cfg *driver.TaskConfig) (*driver.TaskHandle, error) {
+	if cfg == nil {
+		return nil, errors.New("docker: nil task config")
+	}
+	cc, hc, err := containerConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("docker: task %q: %w", cfg.TaskName, err)
+	}
+	if err := d.ensureImage(ctx, cfg.Image); err != nil {
+		return nil, err
+	}
+
+	name := ContainerName(cfg)
+	opts := client.ContainerCreateOptions{Name: name, Config: cc, HostConfig: hc}
+	created, err := d.cli.ContainerCreate(ctx, opts)
+	if cerrdefs.IsConflict(err) {
+		// The name is taken by this task's previous container: a restart,
+		// or a client that died between creating a container and recording
+		// its handle. The new start supersedes it.
+		if err := d.removeStale(ctx, name, cfg.AllocID); err != nil {
+			return nil, err
+		}
+		created, err = d.cli.ContainerCreate(ctx, opts)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("docker: create container %s: %w", name, err)
+	}
+	for _, w := range created.Warnings {
+		d.logger.Warn("engine warning on create", "container", name, "warning", w)
+	}
+
+	// The log files are opened before the container starts, so their
+	// modification time marks a point before the task's first line (see
+	// resumePoint).
+	out, err := openLogs(cfg)
+	if err != nil {
+		d.removeAfterFailedStart(created.ID)
+		return nil, fmt.Errorf("docker: task %q: %w", cfg.TaskName, err)
+	}
+	if _, err := d.cli.ContainerStart(ctx, created.ID, client.ContainerStartOptions{}); err != nil {
+		out.close()
+		d.removeAfterFailedStart(created.ID)
+		return nil, fmt.Errorf("docker: start container %s: %w", name, err)
+	}
+	startedAt := time.Now()
+	d.copyLogs(created.ID, out, time.Time{}) // a new ID: never already copied
+
+	return &driver.TaskHandle{
+		Driver:      Name,
+		ContainerID: created.ID,
+		StartedAt:   startedAt,
+		Config:      cfg,
+	}, nil
+}
+
+// ensureImage makes sure ref is in the local engine, pulling it if not. A
+// pull failure is reported as such, so the task event tells the operator
+// what to fix (a typo, a missing registry, no network).
+func (d *Driver) ensureImage(ctx context.Context, ref string) error {
+	_, err := d.cli.ImageInspect(ctx, ref)
+	if err == nil {
+		return nil
+	}
+	if !cerrdefs.IsNotFound(err) {
+		return fmt.Errorf("docker: inspect image %s: %w", ref, err)
+	}
+	d.logger.Info("image not present, pulling", "image", ref)
+	resp, err := d.cli.ImagePull(ctx, ref, client.ImagePullOptions{})
+	if err == nil {
+		// Progress and failures arrive in the response stream.
+		err = resp.Wait(ctx)
+		resp.Close()
+	}
+	if err != nil {
+		return fmt.Errorf("failed to pull image %s: %w", ref, err)
+	}
+	return nil
+}
+
+// removeStale removes the container holding name, after checking it
+// belongs to the same allocation: a container of another owner that
+// happens to have the name is not ours to remove.
+func (d *Driver) removeStale(ctx context.Context, name, allocID string) error {
+	res, err := d.cli.ContainerInspect(ctx, name, client.ContainerInspectOptions{})
+	if err != nil {
+		return fmt.Errorf("docker: inspect existing container %s: %w", name, err)
+	}
+	if res.Container.Config == nil || res.Container.Config.Labels[LabelAllocID] != allocID {
+		return fmt.Errorf("docker: container name %s is taken by a container drover did not create", name)
+	}
+	d.logger.Info("removing previous container of task", "container", name, "id", res.Container.ID)
+	d.stopCopier(res.Container.ID)
+	_, err = d.cli.ContainerRemove(ctx, res.Container.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
+	if err != nil && !cerrdefs.IsNotFound(err) {
+		return fmt.Errorf("docker: remove previous container %s: %w", name, err)
+	}
+	return nil
+}
+
+// removeAfterFailedStart cleans up a container that was created but could
+// not be started, so a retry does not trip over it. It uses its own
+// context: the caller's may be the reason the start failed.
+func (d *Driver) removeAfterFailedStart(id string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := d.cli.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); err != nil && !cerrdefs.IsNotFound(err) {
+		d.logger.Warn("could not remove container after failed start", "id", id, "error", err)
+	}
+}
