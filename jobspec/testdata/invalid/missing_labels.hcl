@@ -1,0 +1,7 @@
+job "example" {
+  group {
+    task "app" "extra" {
+      driver = "docker"
+    }
+  }
+}

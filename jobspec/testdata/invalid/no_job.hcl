@@ -1,0 +1,3 @@
+variable "image" {
+  default = "drover-demo:v1"
+}

@@ -1,0 +1,4 @@
+job "example" {
+  group "web" {
+    count = 2
+

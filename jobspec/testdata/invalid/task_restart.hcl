@@ -1,0 +1,11 @@
+job "example" {
+  group "web" {
+    task "app" {
+      driver = "docker"
+
+      restart {
+        attempts = 1
+      }
+    }
+  }
+}

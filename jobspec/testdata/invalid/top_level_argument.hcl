@@ -1,0 +1,7 @@
+region = "eu"
+
+job "example" {
+}
+
+task "orphan" {
+}

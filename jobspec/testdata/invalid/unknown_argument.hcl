@@ -1,0 +1,16 @@
+job "example" {
+  datacenters = ["*"]
+
+  group "web" {
+    task "app" {
+      driver = "docker"
+
+      config {
+        image = "drover-demo:v1"
+      }
+
+      foo = "bar"
+      kill_timout = "5s"
+    }
+  }
+}

@@ -1,0 +1,174 @@
+package scheduler
+
+import (
+	"math/rand/v2"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/drover-project/drover/structs"
+)
+
+// Exhausted dimensions, as counted in AllocMetric.DimensionExhausted.
+const (
+	dimensionCPU    = "cpu"
+	dimensionMemory = "memory"
+)
+
+// groupPlacer chooses nodes for the allocations of one task group within
+// one plan. It filters the nodes once, shuffles them, and then for each
+// placement walks on from where the previous one stopped, ranking a bounded
+// number of nodes that fit.
+type groupPlacer struct {
+	eval    *structs.Evaluation
+	job     *structs.Job
+	tg      *structs.TaskGroup
+	usage   *usageTracker
+	rng     *rand.Rand
+	clock   func() time.Time
+	nodes   []*structs.Node
+	cursor  int
+	limit   int
+	filters *structs.AllocMetric
+	askCPU  int64
+	askMem  int64
+}
+
+func newGroupPlacer(eval *structs.Evaluation, job *structs.Job, tg *structs.TaskGroup, nodes []*structs.Node,
+	usage *usageTracker, rng *rand.Rand, clock func() time.Time) *groupPlacer {
+	feasible, filters := feasibleNodes(job, tg, nodes)
+	rng.Shuffle(len(feasible), func(i, j int) { feasible[i], feasible[j] = feasible[j], feasible[i] })
+	cpu, mem := groupAsk(tg)
+	return &groupPlacer{eval: eval, job: job, tg: tg, usage: usage, rng: rng, clock: clock,
+		nodes: feasible, limit: candidateLimit(len(feasible)), filters: filters, askCPU: cpu, askMem: mem}
+}
+
+// candidate is a node the allocation fits on, with its score.
+type candidate struct {
+	node  *structs.Node
+	ports portAssignment
+	score float64
+}
+
+// place finds a node for the request and returns the allocation, or nil
+// when no node fits. The metric says how the node was chosen, or why none
+// was.
+func (p *groupPlacer) place(req placeRequest) (*structs.Allocation, *structs.AllocMetric, error) {
+	start := p.clock()
+	metric := p.filters.Copy()
+	var best, avoided *candidate
+	fitting, skipped, scanned := 0, 0, 0
+	for scanned < len(p.nodes) && fitting < p.limit {
+		node := p.nodes[(p.cursor+scanned)%len(p.nodes)]
+		scanned++
+		metric.NodesEvaluated++
+		c, err := p.rank(node, metric)
+		if err != nil {
+			return nil, nil, err
+		}
+		if c == nil {
+			continue
+		}
+		// The node where the previous allocation failed is the last resort.
+		if node.ID == req.avoidNode {
+			avoided = c
+			continue
+		}
+		if c.score < 0 && skipped < maxSkip {
+			skipped++
+		} else {
+			fitting++
+		}
+		if best == nil || c.score > best.score {
+			best = c
+		}
+	}
+	if len(p.nodes) > 0 {
+		p.cursor = (p.cursor + scanned) % len(p.nodes)
+	}
+	if best == nil {
+		best = avoided
+	}
+	metric.AllocationTime = p.clock().Sub(start)
+	if best == nil {
+		return nil, metric, nil
+	}
+	return p.allocation(req, best, metric), metric, nil
+}
+
+// rank checks that the group fits on the node and scores it, or records in
+// metric why it does not fit and returns nil.
+func (p *groupPlacer) rank(node *structs.Node, metric *structs.AllocMetric) (*candidate, error) {
+	u, err := p.usage.usage(node.ID)
+	if err != nil {
+		return nil, err
+	}
+	capCPU, capMem := nodeCapacity(node)
+	cpu, mem := u.cpu+p.askCPU, u.memMB+p.askMem
+	if cpu > capCPU {
+		metric.ExhaustedNode(node.NodeClass, dimensionCPU)
+		return nil, nil
+	}
+	if mem > capMem {
+		metric.ExhaustedNode(node.NodeClass, dimensionMemory)
+		return nil, nil
+	}
+	ports, dim := assignPorts(p.tg, node, u.ports, p.rng)
+	if dim != "" {
+		metric.ExhaustedNode(node.NodeClass, dim)
+		return nil, nil
+	}
+
+	if metric.Scores == nil {
+		metric.Scores = map[string]float64{}
+	}
+	score := binPackScore(capCPU, capMem, cpu, mem)
+	metric.Scores[node.ID+".binpack"] = score
+	// As Nomad, the scores that apply to a node are averaged.
+	if n := u.groups[p.tg.Name]; n > 0 {
+		penalty := antiAffinityPenalty(n, p.tg.Count)
+		metric.Scores[node.ID+".job-anti-affinity"] = penalty
+		score = (score + penalty) / 2
+	}
+	metric.Scores[node.ID+".normalized-score"] = score
+	return &candidate{node: node, ports: ports, score: score}, nil
+}
+
+// allocation builds the allocation placed on the chosen node.
+func (p *groupPlacer) allocation(req placeRequest, c *candidate, metric *structs.AllocMetric) *structs.Allocation {
+	now := p.clock().UnixNano()
+	tasks := make(map[string]*structs.AllocatedTaskResources, len(p.tg.Tasks))
+	var disk int64
+	for _, t := range p.tg.Tasks {
+		r := resourcesOf(t)
+		tasks[t.Name] = &structs.AllocatedTaskResources{
+			Cpu:    structs.AllocatedCpuResources{CpuShares: int64(r.CPU)},
+			Memory: structs.AllocatedMemoryResources{MemoryMB: int64(r.MemoryMB), MemoryMaxMB: int64(r.MemoryMaxMB)},
+		}
+		disk += int64(r.DiskMB)
+	}
+	a := &structs.Allocation{
+		ID:        uuid.NewString(),
+		Namespace: p.job.Namespace,
+		EvalID:    p.eval.ID,
+		Name:      req.name,
+		NodeID:    c.node.ID,
+		NodeName:  c.node.Name,
+		JobID:     p.job.ID,
+		Job:       p.job,
+		TaskGroup: p.tg.Name,
+		AllocatedResources: &structs.AllocatedResources{
+			Tasks:  tasks,
+			Shared: structs.AllocatedSharedResources{Networks: c.ports.networks, Ports: c.ports.ports, DiskMB: disk},
+		},
+		DesiredStatus: structs.AllocDesiredStatusRun,
+		ClientStatus:  structs.AllocClientStatusPending,
+		Metrics:       metric,
+		CreateTime:    now,
+		ModifyTime:    now,
+	}
+	if req.previous != nil {
+		a.PreviousAllocation = req.previous.ID
+	}
+	return a
+}
