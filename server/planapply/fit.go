@@ -41,7 +41,8 @@ func nodeFits(snap *state.StateSnapshot, plan *structs.Plan, nodeID string) (boo
 		}
 	}
 	all = append(all, placing...)
-	return AllocsFit(node, all)
+	ok, reason := AllocsFit(node, all)
+	return ok, reason, nil
 }
 
 func isExisting(allocs []*structs.Allocation, id string) bool {
@@ -65,7 +66,7 @@ func nodeState(n *structs.Node) string {
 
 // AllocsFit reports whether allocs together fit the node's cpu, memory and
 // ports, and names the first dimension that does not.
-func AllocsFit(node *structs.Node, allocs []*structs.Allocation) (bool, string, error) {
+func AllocsFit(node *structs.Node, allocs []*structs.Allocation) (bool, string) {
 	var cpu, mem int64
 	ports := map[int]string{}
 	for _, a := range allocs {
@@ -79,7 +80,7 @@ func AllocsFit(node *structs.Node, allocs []*structs.Allocation) (bool, string, 
 		}
 		for _, p := range r.Shared.Ports {
 			if owner, taken := ports[p.Value]; taken {
-				return false, fmt.Sprintf("port %d used by both %s and %s", p.Value, owner, a.ID), nil
+				return false, fmt.Sprintf("port %d used by both %s and %s", p.Value, owner, a.ID)
 			}
 			ports[p.Value] = a.ID
 		}
@@ -93,10 +94,10 @@ func AllocsFit(node *structs.Node, allocs []*structs.Allocation) (bool, string, 
 		capMem -= rr.Memory.MemoryMB
 	}
 	if cpu > capCPU {
-		return false, "cpu exhausted", nil
+		return false, "cpu exhausted"
 	}
 	if mem > capMem {
-		return false, "memory exhausted", nil
+		return false, "memory exhausted"
 	}
-	return true, "", nil
+	return true, ""
 }
