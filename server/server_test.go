@@ -52,7 +52,7 @@ func testJob(id string, count int) *structs.Job {
 	return &structs.Job{ID: id, TaskGroups: []*structs.TaskGroup{{
 		Name: "web", Count: count,
 		Networks: []*structs.NetworkResource{{DynamicPorts: []structs.Port{{Label: "http", To: 8080}}}},
-		Tasks: []*structs.Task{{Name: "app", Driver: "docker", Config: map[string]any{"image": "x:1", "ports": []any{"http"}}}},
+		Tasks:    []*structs.Task{{Name: "app", Driver: "docker", Config: map[string]any{"image": "x:1", "ports": []any{"http"}}}},
 	}}}
 }
 

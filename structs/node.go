@@ -1,6 +1,9 @@
 package structs
 
-import "maps"
+import (
+	"maps"
+	"time"
+)
 
 // Node statuses.
 const (
@@ -80,7 +83,7 @@ type DriverInfo struct {
 	Detected          bool
 	Healthy           bool
 	HealthDescription string
-	UpdateTime        int64
+	UpdateTime        time.Time
 }
 
 // Default dynamic port range, as Nomad's.

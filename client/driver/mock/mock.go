@@ -9,6 +9,7 @@
 //	exit_code=1       the exit code (default 0)
 //	oom=true          report the exit as an out-of-memory kill
 //	start_error=msg   StartTask fails with msg
+//	start_delay=1m    StartTask takes this long (or until its ctx ends), like an image pull
 //	stdout=text       written to the stdout log when the task starts
 //	stderr=text       written to the stderr log when the task starts
 package mock
@@ -38,6 +39,8 @@ type Driver struct {
 	healthy bool
 	tasks   map[string]*task
 	started []*driver.TaskConfig
+	// starting counts StartTask calls in progress.
+	starting int
 }
 
 type task struct {
@@ -85,6 +88,13 @@ func (d *Driver) Started() []*driver.TaskConfig {
 	return append([]*driver.TaskConfig(nil), d.started...)
 }
 
+// Starting reports how many StartTask calls are in progress.
+func (d *Driver) Starting() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.starting
+}
+
 // Running reports how many tasks have started and not yet exited.
 func (d *Driver) Running() int {
 	d.mu.Lock()
@@ -111,6 +121,7 @@ type behaviour struct {
 	exitCode   int
 	oom        bool
 	startError string
+	startDelay time.Duration
 	stdout     string
 	stderr     string
 }
@@ -132,6 +143,8 @@ func parseArgs(args []string) (behaviour, error) {
 			b.oom, err = strconv.ParseBool(value)
 		case "start_error":
 			b.startError = value
+		case "start_delay":
+			b.startDelay, err = time.ParseDuration(value)
 		case "stdout":
 			b.stdout = value
 		case "stderr":
@@ -152,6 +165,23 @@ func (d *Driver) StartTask(ctx context.Context, cfg *driver.TaskConfig) (*driver
 	b, err := parseArgs(cfg.Args)
 	if err != nil {
 		return nil, err
+	}
+	if b.startDelay > 0 {
+		d.mu.Lock()
+		d.starting++
+		d.mu.Unlock()
+		defer func() {
+			d.mu.Lock()
+			d.starting--
+			d.mu.Unlock()
+		}()
+		t := time.NewTimer(b.startDelay)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("mock: start: %w", ctx.Err())
+		}
 	}
 	if b.startError != "" {
 		return nil, errors.New(b.startError)

@@ -1,0 +1,264 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	nethttp "net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/drover-project/drover/agent/http"
+	"github.com/drover-project/drover/client"
+	"github.com/drover-project/drover/client/driver"
+	"github.com/drover-project/drover/client/driver/docker"
+	"github.com/drover-project/drover/internal/version"
+	"github.com/drover-project/drover/server"
+)
+
+// Agent is one running drover process.
+type Agent struct {
+	cfg *Config
+	log *slog.Logger
+
+	// tempDir is a -dev data dir made for this run, removed on shutdown.
+	tempDir string
+
+	server *server.Server
+	client *client.Client
+
+	httpLn  net.Listener
+	httpSrv *nethttp.Server
+
+	cancel       context.CancelFunc
+	wg           sync.WaitGroup
+	shutdownOnce sync.Once
+}
+
+// New starts an agent from a validated configuration.
+func New(cfg *Config, log *slog.Logger) (*Agent, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	a := &Agent{cfg: cfg, log: log}
+	if cfg.DataDir == "" {
+		dir, err := os.MkdirTemp("", "drover-dev-")
+		if err != nil {
+			return nil, fmt.Errorf("make a data dir: %w", err)
+		}
+		a.tempDir = dir
+		cfg.DataDir = dir
+	}
+	if cfg.Name == "" {
+		host, err := os.Hostname()
+		if err != nil {
+			return nil, fmt.Errorf("node name: %w", err)
+		}
+		cfg.Name = host
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	a.cancel = cancel
+	if err := a.start(ctx); err != nil {
+		a.Shutdown()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *Agent) start(ctx context.Context) error {
+	cfg := a.cfg
+	if cfg.Server.Enabled {
+		srv, err := server.New(server.Config{
+			NodeName:   cfg.Name,
+			Region:     cfg.Region,
+			Datacenter: cfg.Datacenter,
+			DataDir:    filepath.Join(cfg.DataDir, "server"),
+			RPCAddr:    net.JoinHostPort(cfg.BindAddr, strconv.Itoa(cfg.Ports.RPC)),
+			Bootstrap:  cfg.Server.BootstrapExpect <= 1,
+			DevMode:    cfg.Dev,
+			Logger:     a.log,
+		})
+		if err != nil {
+			return err
+		}
+		a.server = srv
+	}
+	// Listen before the client starts, so the node registers with the
+	// HTTP address its logs are served on.
+	addr := net.JoinHostPort(cfg.BindAddr, strconv.Itoa(cfg.Ports.HTTP))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("HTTP API: listen on %s: %w", addr, err)
+	}
+	a.httpLn = ln
+	if cfg.Client.Enabled {
+		if a.server == nil {
+			return errors.New("a client without a local server needs server addresses; remote servers are not supported yet")
+		}
+		if err := a.startClient(ctx); err != nil {
+			return err
+		}
+	}
+	a.serveHTTP()
+	return nil
+}
+
+func (a *Agent) startClient(ctx context.Context) error {
+	cfg := a.cfg
+	drivers := map[string]driver.Driver{}
+	dd, err := docker.New(docker.Config{Logger: a.log.With("driver", "docker")})
+	if err != nil {
+		// The node still registers: its docker driver shows as unhealthy
+		// and nothing is placed on it until Docker answers.
+		a.log.Warn("docker driver unavailable", "error", err)
+	} else {
+		drivers["docker"] = dd
+	}
+	c, err := client.New(&client.Config{
+		DataDir:    filepath.Join(cfg.DataDir, "client"),
+		NodeName:   cfg.Name,
+		Datacenter: cfg.Datacenter,
+		Region:     cfg.Region,
+		NodeClass:  cfg.Client.NodeClass,
+		NodePool:   cfg.Client.NodePool,
+		Meta:       cfg.Client.Meta,
+		HostIP:     a.advertiseIP(),
+		HTTPAddr:   a.httpLn.Addr().String(),
+		// A dev agent's data dir goes away with it, so nothing could
+		// re-attach to its containers later: stop them, as Nomad's -dev does.
+		DestroyOnShutdown: cfg.Dev,
+	}, a.server.Endpoints(), drivers, a.log.With("component", "client"))
+	if err != nil {
+		return err
+	}
+	a.client = c
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		c.Run(ctx)
+	}()
+	return nil
+}
+
+// advertiseIP is where the client publishes ports: the bind address, or
+// loopback when bound to every interface.
+func (a *Agent) advertiseIP() string {
+	ip := net.ParseIP(a.cfg.BindAddr)
+	if ip == nil || ip.IsUnspecified() {
+		return "127.0.0.1"
+	}
+	return ip.String()
+}
+
+func (a *Agent) serveHTTP() {
+	hcfg := http.Config{Agent: a, Logger: a.log.With("component", "http")}
+	if a.server != nil {
+		hcfg.Server = a.server.Endpoints()
+	}
+	if a.client != nil {
+		hcfg.Client = logClient{a.client}
+	}
+	a.httpSrv = &nethttp.Server{Handler: http.New(hcfg), ReadHeaderTimeout: 10 * time.Second}
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		if err := a.httpSrv.Serve(a.httpLn); err != nil && !errors.Is(err, nethttp.ErrServerClosed) {
+			a.log.Error("HTTP API stopped", "error", err)
+		}
+	}()
+}
+
+// HTTPAddr is the URL of the agent's HTTP API.
+func (a *Agent) HTTPAddr() string {
+	if a.httpLn == nil {
+		return ""
+	}
+	return "http://" + a.httpLn.Addr().String()
+}
+
+// Self describes the agent for /v1/agent/self, in Nomad's shape.
+func (a *Agent) Self() map[string]any {
+	cfg := a.cfg
+	host, portStr, _ := net.SplitHostPort(a.httpLn.Addr().String())
+	port, _ := strconv.Atoi(portStr)
+	role := "client"
+	stats := map[string]map[string]string{"nomad": {"server": strconv.FormatBool(a.server != nil)}}
+	if a.server != nil {
+		role = "server"
+		stats["nomad"]["leader"] = strconv.FormatBool(a.server.IsLeader())
+		stats["nomad"]["leader_addr"] = a.server.Leader()
+	}
+	if a.client != nil {
+		stats["client"] = map[string]string{"node_id": a.client.NodeID()}
+	}
+	return map[string]any{
+		"config": map[string]any{
+			"Region":     cfg.Region,
+			"Datacenter": cfg.Datacenter,
+			"NodeName":   cfg.Name,
+			"DataDir":    cfg.DataDir,
+			"BindAddr":   cfg.BindAddr,
+			"DevMode":    cfg.Dev,
+			"Version":    map[string]any{"Version": version.Version},
+			"Server":     map[string]any{"Enabled": cfg.Server.Enabled, "BootstrapExpect": cfg.Server.BootstrapExpect},
+			"Client":     map[string]any{"Enabled": cfg.Client.Enabled, "NodeClass": cfg.Client.NodeClass},
+			"Ports":      map[string]any{"HTTP": cfg.Ports.HTTP, "RPC": cfg.Ports.RPC, "Serf": cfg.Ports.Serf},
+		},
+		"member": map[string]any{
+			"Name":   cfg.Name,
+			"Addr":   host,
+			"Port":   port,
+			"Status": "alive",
+			"Tags":   map[string]string{"region": cfg.Region, "dc": cfg.Datacenter, "role": role, "build": version.Version},
+		},
+		"stats": stats,
+	}
+}
+
+// Shutdown stops the HTTP API, the client and the server, in that order.
+func (a *Agent) Shutdown() {
+	a.shutdownOnce.Do(func() {
+		if a.httpSrv == nil && a.httpLn != nil {
+			a.httpLn.Close()
+		}
+		if a.httpSrv != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			if err := a.httpSrv.Shutdown(ctx); err != nil {
+				a.log.Warn("HTTP API shutdown", "error", err)
+			}
+			cancel()
+		}
+		if a.client != nil {
+			a.client.Shutdown()
+		}
+		a.cancel()
+		a.wg.Wait()
+		if a.server != nil {
+			if err := a.server.Shutdown(); err != nil {
+				a.log.Warn("server shutdown", "error", err)
+			}
+		}
+		if a.tempDir != "" {
+			if err := os.RemoveAll(a.tempDir); err != nil {
+				a.log.Warn("remove dev data dir", "error", err)
+			}
+		}
+	})
+}
+
+// logClient gives the HTTP API the client's log readers under the API's own
+// interface type.
+type logClient struct{ c *client.Client }
+
+func (l logClient) LogReader(allocID, task, logType string) (http.LogReader, error) {
+	r, err := l.c.LogReader(allocID, task, logType)
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}

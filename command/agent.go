@@ -1,0 +1,180 @@
+package command
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/hashicorp/cli"
+
+	"github.com/drover-project/drover/agent"
+	"github.com/drover-project/drover/internal/logging"
+)
+
+func init() {
+	Register("agent", func(m Meta) cli.Command { return &AgentCommand{Stdout: m.Stdout, Stderr: m.Stderr} })
+}
+
+// AgentCommand is `drover agent`: it runs a server, a client, or both until
+// SIGINT or SIGTERM.
+type AgentCommand struct {
+	Stdout io.Writer
+	Stderr io.Writer
+}
+
+func (c *AgentCommand) Synopsis() string { return "Run a drover agent (server, client, or both)" }
+
+func (c *AgentCommand) Help() string {
+	return strings.TrimSpace(`
+Usage: drover agent [options]
+
+  Runs a drover agent until it receives SIGINT or SIGTERM. With -dev the
+  agent is a single-node server and a client in one process, keeping its
+  state in a temporary directory unless -data-dir is given.
+
+Options:
+
+  -dev                 Run a server and a client in one process (development).
+  -server              Run a server.
+  -client              Run a client.
+  -config FILE         Load an HCL agent config file. Repeatable; later files
+                       override earlier ones and flags override files.
+  -data-dir DIR        Where Raft, snapshots and the client's state live.
+  -bind ADDR           Address every listener binds to (default 127.0.0.1).
+  -http-port N         HTTP API port (default 4746; 0 picks a free port).
+  -rpc-port N          Raft and internal RPC port (default 4747; 0 picks a free port).
+  -node NAME           This agent's name (default: the host name).
+  -dc NAME             Datacenter (default dc1).
+  -region NAME         Region (default global).
+  -log-level LEVEL     trace, debug, info, warn or error (default info).
+`)
+}
+
+// repeatable collects a flag given several times.
+type repeatable []string
+
+func (r *repeatable) String() string     { return strings.Join(*r, ",") }
+func (r *repeatable) Set(v string) error { *r = append(*r, v); return nil }
+
+func (c *AgentCommand) Run(args []string) int {
+	stdout, stderr := c.Stdout, c.Stderr
+	if stdout == nil {
+		stdout = os.Stdout
+	}
+	if stderr == nil {
+		stderr = os.Stderr
+	}
+	cfg, err := c.config(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "Error: %v\n", err)
+		return 1
+	}
+	level, err := logging.ParseLevel(cfg.LogLevel)
+	if err != nil {
+		fmt.Fprintf(stderr, "Error: %v\n", err)
+		return 1
+	}
+	log := logging.New(stderr, level)
+
+	// Listen for signals before starting, so an early SIGTERM still gets
+	// a clean shutdown.
+	sigCh := make(chan os.Signal, 2)
+	signal.Notify(sigCh, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigCh)
+
+	a, err := agent.New(cfg, log)
+	if err != nil {
+		fmt.Fprintf(stderr, "Error starting agent: %v\n", err)
+		return 1
+	}
+	roles := []string{}
+	if cfg.Server.Enabled {
+		roles = append(roles, "server")
+	}
+	if cfg.Client.Enabled {
+		roles = append(roles, "client")
+	}
+	fmt.Fprintf(stdout, "==> drover agent configuration:\n")
+	fmt.Fprintf(stdout, "        Node name: %s\n", cfg.Name)
+	fmt.Fprintf(stdout, "             Role: %s\n", strings.Join(roles, " + "))
+	fmt.Fprintf(stdout, "Region/Datacenter: %s/%s\n", cfg.Region, cfg.Datacenter)
+	fmt.Fprintf(stdout, "         Data dir: %s\n", cfg.DataDir)
+	fmt.Fprintf(stdout, "==> drover agent started; HTTP API at %s\n", a.HTTPAddr())
+
+	sig := <-sigCh
+	fmt.Fprintf(stdout, "==> caught %s, shutting down\n", sig)
+	go func() {
+		// A second signal means "now".
+		<-sigCh
+		os.Exit(1)
+	}()
+	a.Shutdown()
+	fmt.Fprintln(stdout, "==> drover agent stopped")
+	return 0
+}
+
+// config merges defaults, config files and flags, in that order.
+func (c *AgentCommand) config(args []string, stderr io.Writer) (*agent.Config, error) {
+	fs := flag.NewFlagSet("agent", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprintln(stderr, c.Help()) }
+	var (
+		files                                  repeatable
+		dev, server, client                    bool
+		dataDir, bind, node, dc, region, level string
+		httpPort, rpcPort                      int
+	)
+	fs.Var(&files, "config", "")
+	fs.BoolVar(&dev, "dev", false, "")
+	fs.BoolVar(&server, "server", false, "")
+	fs.BoolVar(&client, "client", false, "")
+	fs.StringVar(&dataDir, "data-dir", "", "")
+	fs.StringVar(&bind, "bind", "", "")
+	fs.StringVar(&node, "node", "", "")
+	fs.StringVar(&dc, "dc", "", "")
+	fs.StringVar(&region, "region", "", "")
+	fs.StringVar(&level, "log-level", "", "")
+	fs.IntVar(&httpPort, "http-port", -1, "")
+	fs.IntVar(&rpcPort, "rpc-port", -1, "")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+
+	cfg := agent.DefaultConfig()
+	for _, f := range files {
+		if err := cfg.LoadConfigFile(f); err != nil {
+			return nil, err
+		}
+	}
+	if dev {
+		cfg.Dev = true
+		cfg.Server.Enabled = true
+		cfg.Client.Enabled = true
+		cfg.Server.BootstrapExpect = 1
+	}
+	cfg.Server.Enabled = cfg.Server.Enabled || server
+	cfg.Client.Enabled = cfg.Client.Enabled || client
+	for dst, v := range map[*string]string{&cfg.DataDir: dataDir, &cfg.BindAddr: bind, &cfg.Name: node, &cfg.Datacenter: dc, &cfg.Region: region, &cfg.LogLevel: level} {
+		if v != "" {
+			*dst = v
+		}
+	}
+	if httpPort >= 0 {
+		cfg.Ports.HTTP = httpPort
+	}
+	if rpcPort >= 0 {
+		cfg.Ports.RPC = rpcPort
+	}
+	return cfg, cfg.Validate()
+}

@@ -1,0 +1,82 @@
+package command
+
+import (
+	"fmt"
+	"strings"
+)
+
+// JobRunCommand is "drover job run": parse a job file here, submit it, and
+// follow the evaluation that schedules it.
+type JobRunCommand struct {
+	Meta
+	jobFile jobFileFlags
+}
+
+func (c *JobRunCommand) Synopsis() string { return "Run a new job or update an existing one" }
+
+func (c *JobRunCommand) Help() string {
+	return helpText(`
+Usage: drover job run [options] <path>
+
+  Parse the job file at path ("-" reads standard input), submit the job and
+  follow the evaluation that schedules it: the allocations it places, and
+  why any could not be placed.
+
+  Exit codes: 0 when every allocation was placed, 2 when some could not be
+  (unsatisfiable constraints, exhausted resources) or the evaluation failed,
+  1 on any other error.
+
+Run Options:
+
+  -detach
+    Print the evaluation ID and return at once, without following it.
+
+  -verbose
+    Show full IDs.
+
+`+jobFileOptionsHelp, true)
+}
+
+func (c *JobRunCommand) Run(args []string) int {
+	fs := c.flagSet("job run")
+	detach := fs.Bool("detach", false, "")
+	verbose := fs.Bool("verbose", false, "")
+	c.jobFile.register(fs)
+	if !c.parseFlags(fs, args) {
+		return exitError
+	}
+	if fs.NArg() != 1 {
+		return c.usageError("job run", "This command takes one argument: <path>")
+	}
+
+	job, err := c.jobFile.readJobFile(fs.Arg(0), c.Stdin)
+	if err != nil {
+		c.UI.Error(fmt.Sprintf("Error parsing job file %s:\n%v", fs.Arg(0), err))
+		return exitError
+	}
+	client, err := c.client()
+	if err != nil {
+		c.UI.Error(fmt.Sprintf("Error initializing client: %v", err))
+		return exitError
+	}
+	resp, err := client.Jobs().Register(job)
+	if err != nil {
+		c.UI.Error(fmt.Sprintf("Error submitting job: %v", err))
+		return exitError
+	}
+	if w := strings.TrimSpace(resp.Warnings); w != "" {
+		c.UI.Warn("Job Warnings:\n" + w + "\n")
+	}
+	if *detach {
+		c.UI.Output(resp.EvalID)
+		return exitOK
+	}
+	if resp.EvalID == "" {
+		c.UI.Output("Job registration successful")
+		return exitOK
+	}
+	ctx, stop := interruptible(c.ctx())
+	defer stop()
+	mon := &monitor{meta: &c.Meta, client: client, verbose: *verbose}
+	return mon.run(ctx, resp.EvalID)
+}

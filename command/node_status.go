@@ -1,0 +1,173 @@
+package command
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/drover-project/drover/api"
+	"github.com/drover-project/drover/structs"
+)
+
+// NodeStatusCommand is "drover node status": all nodes, or one in detail.
+type NodeStatusCommand struct {
+	Meta
+	verbose bool
+}
+
+func (c *NodeStatusCommand) Synopsis() string { return "Show the status of client nodes" }
+
+func (c *NodeStatusCommand) Help() string {
+	return helpText(`
+Usage: drover node status [options] [node]
+
+  Without a node, list every client node. With a node ID (or a unique
+  prefix of one), show the node, its drivers, the resources its
+  allocations hold, and its allocations.
+
+Status Options:
+
+  -verbose
+    Show full IDs, full times and the nodes' addresses.`, true)
+}
+
+func (c *NodeStatusCommand) Run(args []string) int {
+	fs := c.flagSet("node status")
+	fs.BoolVar(&c.verbose, "verbose", false, "")
+	if !c.parseFlags(fs, args) {
+		return exitError
+	}
+	if fs.NArg() > 1 {
+		return c.usageError("node status", "This command takes at most one argument: [node]")
+	}
+	client, err := c.client()
+	if err != nil {
+		c.UI.Error(fmt.Sprintf("Error initializing client: %v", err))
+		return exitError
+	}
+	if fs.NArg() == 0 {
+		return c.list(client)
+	}
+	stub, err := client.Nodes().Resolve(fs.Arg(0), nil)
+	if err != nil {
+		c.UI.Error(resolveError("node", err))
+		return exitError
+	}
+	return c.show(client, stub.ID)
+}
+
+// list prints the table of all nodes.
+func (c *NodeStatusCommand) list(client *api.Client) int {
+	nodes, _, err := client.Nodes().List(nil)
+	if err != nil {
+		c.UI.Error(fmt.Sprintf("Error listing nodes: %v", err))
+		return exitError
+	}
+	if len(nodes) == 0 {
+		c.UI.Output("No nodes registered")
+		return exitOK
+	}
+	slices.SortFunc(nodes, func(a, b *structs.NodeListStub) int {
+		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
+	})
+	header := []string{"ID", "Node Pool", "DC", "Name", "Class"}
+	if c.verbose {
+		header = append(header, "Address", "Version")
+	}
+	rows := [][]string{append(header, "Drain", "Eligibility", "Status")}
+	for _, n := range nodes {
+		row := []string{shortID(n.ID, c.verbose), n.NodePool, n.Datacenter, n.Name, orNone(n.NodeClass)}
+		if c.verbose {
+			row = append(row, n.Address, n.Version)
+		}
+		rows = append(rows, append(row, strconv.FormatBool(n.Drain), n.SchedulingEligibility, n.Status))
+	}
+	c.UI.Output(formatTable(rows))
+	return exitOK
+}
+
+// show prints one node in detail.
+func (c *NodeStatusCommand) show(client *api.Client, nodeID string) int {
+	node, _, err := client.Nodes().Info(nodeID, nil)
+	if err != nil {
+		c.UI.Error(fmt.Sprintf("Error reading node %q: %v", nodeID, err))
+		return exitError
+	}
+	allocs, _, err := client.Nodes().Allocations(nodeID, nil)
+	if err != nil {
+		c.UI.Error(fmt.Sprintf("Error reading allocations of node %q: %v", nodeID, err))
+		return exitError
+	}
+	var healthy []string
+	for _, name := range sortedKeys(node.Drivers) {
+		if node.DriverHealthy(name) {
+			healthy = append(healthy, name)
+		}
+	}
+	c.UI.Output(formatKV([]string{
+		"ID|" + shortID(node.ID, c.verbose),
+		"Name|" + node.Name,
+		"Node Pool|" + node.NodePool,
+		"Class|" + orNone(node.NodeClass),
+		"DC|" + node.Datacenter,
+		"Address|" + orNone(node.HTTPAddr),
+		"Drain|" + strconv.FormatBool(node.Drain),
+		"Eligibility|" + node.SchedulingEligibility,
+		"Status|" + node.Status,
+		"Drivers|" + orNone(strings.Join(healthy, ",")),
+	}))
+
+	if len(node.Drivers) > 0 {
+		rows := [][]string{{"Driver", "Detected", "Healthy", "Message"}}
+		for _, name := range sortedKeys(node.Drivers) {
+			d := node.Drivers[name]
+			rows = append(rows, []string{name, strconv.FormatBool(d.Detected), strconv.FormatBool(d.Healthy), orNone(d.HealthDescription)})
+		}
+		c.UI.Output("\nDrivers")
+		c.UI.Output(formatTable(rows))
+	}
+
+	if node.NodeResources != nil {
+		c.UI.Output("\nAllocated Resources")
+		c.UI.Output(formatAllocated(node, allocs))
+	}
+
+	c.UI.Output("\nAllocations")
+	if len(allocs) == 0 {
+		c.UI.Output("No allocations placed")
+		return exitOK
+	}
+	stubs := make([]*structs.AllocListStub, len(allocs))
+	for i, a := range allocs {
+		stubs[i] = a.Stub()
+	}
+	c.UI.Output(formatAllocTable(stubs, c.now(), c.verbose, "Job ID"))
+	return exitOK
+}
+
+// formatAllocated shows what the node's running allocations hold of what
+// it offers (less what it reserves).
+func formatAllocated(node *structs.Node, allocs []*structs.Allocation) string {
+	var cpu, mem int64
+	for _, a := range allocs {
+		if a.Terminal() || a.AllocatedResources == nil {
+			continue
+		}
+		for _, t := range a.AllocatedResources.Tasks {
+			cpu += t.Cpu.CpuShares
+			mem += t.Memory.MemoryMB
+		}
+	}
+	totalCPU := node.NodeResources.Cpu.CpuShares
+	totalMem := node.NodeResources.Memory.MemoryMB
+	if r := node.ReservedResources; r != nil {
+		totalCPU -= r.Cpu.CpuShares
+		totalMem -= r.Memory.MemoryMB
+	}
+	return formatTable([][]string{
+		{"CPU", "Memory"},
+		{fmt.Sprintf("%d/%d MHz", cpu, totalCPU), formatMiB(mem) + "/" + formatMiB(totalMem)},
+	})
+}
