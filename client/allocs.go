@@ -80,6 +80,7 @@ func (c *Client) syncAllocs(ctx context.Context, allocs []*structs.Allocation, r
 		}
 		delete(c.runners, id)
 		delete(c.runIndex, id)
+		c.updates.forget(id)
 		runners.Go(func() {
 			if err := r.Destroy(ctx); err != nil {
 				c.logger.Error("failed to destroy allocation", "alloc_id", id, "error", err)

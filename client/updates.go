@@ -16,14 +16,20 @@ const allocUpdateInterval = 200 * time.Millisecond
 
 // updateBatcher sends allocation status changes to the servers in batches.
 // A failed send is retried; a newer state of the same allocation replaces
-// an older one, so the last state is never lost and never overtaken.
+// an older one, so the last state is never lost and never overtaken. A
+// change of an allocation's client status (pending → running, → failed) is
+// sent at once rather than waiting out the interval: it is what users and
+// the scheduler wait for, while task events in between can be coalesced.
 type updateBatcher struct {
 	send   func(ctx context.Context, allocs []*structs.Allocation) error
 	logger *slog.Logger
 
 	mu      sync.Mutex
 	pending map[string]*structs.Allocation
-	wake    chan struct{}
+	// queued is the client status last queued per allocation.
+	queued map[string]string
+	wake   chan struct{}
+	urgent chan struct{}
 }
 
 func newUpdateBatcher(send func(context.Context, []*structs.Allocation) error, logger *slog.Logger) *updateBatcher {
@@ -31,7 +37,9 @@ func newUpdateBatcher(send func(context.Context, []*structs.Allocation) error, l
 		send:    send,
 		logger:  logger,
 		pending: map[string]*structs.Allocation{},
+		queued:  map[string]string{},
 		wake:    make(chan struct{}, 1),
+		urgent:  make(chan struct{}, 1),
 	}
 }
 
@@ -39,11 +47,23 @@ func newUpdateBatcher(send func(context.Context, []*structs.Allocation) error, l
 func (b *updateBatcher) add(a *structs.Allocation) {
 	b.mu.Lock()
 	b.pending[a.ID] = a
+	changed := b.queued[a.ID] != a.ClientStatus
+	b.queued[a.ID] = a.ClientStatus
 	b.mu.Unlock()
-	select {
-	case b.wake <- struct{}{}:
-	default:
+	b.wakeUp()
+	if changed {
+		select {
+		case b.urgent <- struct{}{}:
+		default:
+		}
 	}
+}
+
+// forget drops what is kept of an allocation the servers no longer list.
+func (b *updateBatcher) forget(allocID string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	delete(b.queued, allocID)
 }
 
 // take empties the queue.
@@ -95,6 +115,8 @@ func (b *updateBatcher) run(ctx context.Context) {
 		t := time.NewTimer(delay)
 		select {
 		case <-t.C:
+		case <-b.urgent:
+			t.Stop()
 		case <-ctx.Done():
 			t.Stop()
 			b.flush()
