@@ -167,7 +167,7 @@ func (a *Allocation) Index() int {
 			break
 		}
 	}
-	if open < 0 || a.Name[len(a.Name)-1] != ']' {
+	if open < 0 || open+1 >= len(a.Name)-1 || a.Name[len(a.Name)-1] != ']' {
 		return -1
 	}
 	n := 0
