@@ -1,0 +1,108 @@
+package worker
+
+import (
+	"testing"
+	"time"
+
+	"github.com/drover-project/drover/server/scheduler"
+	"github.com/drover-project/drover/server/state"
+	"github.com/drover-project/drover/server/state/statetest"
+	"github.com/drover-project/drover/structs"
+)
+
+// recordingPlanner commits plans straight into a real state store, so the
+// scheduler is exercised against the store it meets in production.
+type recordingPlanner struct {
+	t     *testing.T
+	st    *state.StateStore
+	index uint64
+	plans []*structs.Plan
+	evals []*structs.Evaluation
+}
+
+func (p *recordingPlanner) next() uint64 { p.index++; return p.index }
+
+func (p *recordingPlanner) SubmitPlan(plan *structs.Plan) (*structs.PlanResult, scheduler.State, error) {
+	p.plans = append(p.plans, plan)
+	req := &state.ApplyPlanResultsRequest{Job: plan.Job, EvalID: plan.EvalID}
+	for _, allocs := range plan.NodeAllocation {
+		req.AllocsUpdated = append(req.AllocsUpdated, allocs...)
+	}
+	for _, allocs := range plan.NodeUpdate {
+		req.AllocsStopped = append(req.AllocsStopped, allocs...)
+	}
+	if err := p.st.UpsertPlanResults(p.next(), req); err != nil {
+		return nil, nil, err
+	}
+	return &structs.PlanResult{NodeAllocation: plan.NodeAllocation, NodeUpdate: plan.NodeUpdate, AllocIndex: p.index}, nil, nil
+}
+
+func (p *recordingPlanner) UpdateEval(e *structs.Evaluation) error {
+	p.evals = append(p.evals, e)
+	return p.st.UpsertEvals(p.next(), []*structs.Evaluation{e})
+}
+
+func (p *recordingPlanner) CreateEval(e *structs.Evaluation) error { return p.UpdateEval(e) }
+
+func TestSchedulerPlacesOnRealStateStore(t *testing.T) {
+	st, err := state.NewStateStore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &recordingPlanner{t: t, st: st, index: 10}
+	job := statetest.Job("web")
+	job.TaskGroups[0].Count = 3
+	if err := st.UpsertNode(p.next(), statetest.Node("n1")); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.UpsertNode(p.next(), statetest.Node("n2")); err != nil {
+		t.Fatal(err)
+	}
+	eval := statetest.Eval("e1", job)
+	if err := st.UpsertJob(p.next(), job, eval); err != nil {
+		t.Fatal(err)
+	}
+
+	run := func(e *structs.Evaluation) {
+		t.Helper()
+		snap, err := st.Snapshot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		clock := func() time.Time { return time.Unix(1700000000, 0) }
+		if err := scheduler.New(nil, snapshotState{snap}, p, clock).Process(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run(eval)
+
+	allocs, err := st.AllocsByJob(nil, job.Namespace, job.ID, true)
+	if err != nil || len(allocs) != 3 {
+		t.Fatalf("allocs: %v %d", err, len(allocs))
+	}
+	perNode := map[string]int{}
+	for _, a := range allocs {
+		perNode[a.NodeID]++
+		if a.DesiredStatus != structs.AllocDesiredStatusRun || a.AllocatedResources == nil {
+			t.Fatalf("alloc %+v", a)
+		}
+	}
+	if len(perNode) != 2 {
+		t.Fatalf("three allocations on one node: %v", perNode)
+	}
+	if got := p.evals[len(p.evals)-1]; got.Status != structs.EvalStatusComplete {
+		t.Fatalf("eval status %q", got.Status)
+	}
+
+	// At-least-once delivery: the same evaluation again changes nothing.
+	plans := len(p.plans)
+	run(eval)
+	if len(p.plans) != plans {
+		if !p.plans[len(p.plans)-1].IsNoOp() {
+			t.Fatalf("a redelivered evaluation planned again: %+v", p.plans[len(p.plans)-1])
+		}
+	}
+	if after, _ := st.AllocsByJob(nil, job.Namespace, job.ID, true); len(after) != 3 {
+		t.Fatalf("redelivery changed the allocations: %d", len(after))
+	}
+}
