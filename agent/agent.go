@@ -73,16 +73,24 @@ func New(cfg *Config, log *slog.Logger) (*Agent, error) {
 func (a *Agent) start(ctx context.Context) error {
 	cfg := a.cfg
 	if cfg.Server.Enabled {
-		srv, err := server.New(server.Config{
+		scfg := server.Config{
 			NodeName:   cfg.Name,
 			Region:     cfg.Region,
 			Datacenter: cfg.Datacenter,
 			DataDir:    filepath.Join(cfg.DataDir, "server"),
 			RPCAddr:    net.JoinHostPort(cfg.BindAddr, strconv.Itoa(cfg.Ports.RPC)),
-			Bootstrap:  cfg.Server.BootstrapExpect <= 1,
 			DevMode:    cfg.Dev,
 			Logger:     a.log,
-		})
+			// Raft snapshots and log truncation (config_raft.go).
+			RaftSnapshotThreshold: cfg.Server.RaftSnapshotThreshold,
+			RaftSnapshotInterval:  cfg.Server.RaftSnapshotInterval,
+			RaftTrailingLogs:      cfg.Server.RaftTrailingLogs,
+		}
+		// Bootstrapping, advertising, gossip and joins: cluster.go.
+		if err := a.clusterServerConfig(&scfg); err != nil {
+			return err
+		}
+		srv, err := server.New(scfg)
 		if err != nil {
 			return err
 		}
@@ -111,7 +119,11 @@ func (a *Agent) start(ctx context.Context) error {
 func (a *Agent) startClient(ctx context.Context) error {
 	cfg := a.cfg
 	drivers := map[string]driver.Driver{}
-	dd, err := docker.New(docker.Config{Logger: a.log.With("driver", "docker")})
+	dockerOpts, err := cfg.DockerOptions()
+	if err != nil {
+		return err
+	}
+	dd, err := docker.New(docker.Config{Logger: a.log.With("driver", "docker"), Options: dockerOpts})
 	if err != nil {
 		// The node still registers: its docker driver shows as unhealthy
 		// and nothing is placed on it until Docker answers.
@@ -128,7 +140,9 @@ func (a *Agent) startClient(ctx context.Context) error {
 		NodePool:   cfg.Client.NodePool,
 		Meta:       cfg.Client.Meta,
 		HostIP:     a.advertiseIP(),
-		HTTPAddr:   a.httpLn.Addr().String(),
+		HTTPAddr:   a.httpAdvertise(), // advertise.http, else the bound address (cluster.go)
+		// What the operator lets groups mount (config_docker.go).
+		HostVolumes: cfg.Client.HostVolumes,
 		// A dev agent's data dir goes away with it, so nothing could
 		// re-attach to its containers later: stop them, as Nomad's -dev does.
 		DestroyOnShutdown: cfg.Dev,
@@ -159,6 +173,7 @@ func (a *Agent) serveHTTP() {
 	hcfg := http.Config{Agent: a, Logger: a.log.With("component", "http")}
 	if a.server != nil {
 		hcfg.Server = a.server.Endpoints()
+		hcfg.Operator = a.server
 	}
 	if a.client != nil {
 		hcfg.Client = logClient{a.client}
@@ -185,6 +200,10 @@ func (a *Agent) HTTPAddr() string {
 func (a *Agent) Self() map[string]any {
 	cfg := a.cfg
 	host, portStr, _ := net.SplitHostPort(a.httpLn.Addr().String())
+	if a.server != nil {
+		// A server's member is its gossip identity, as in Nomad.
+		host, portStr, _ = net.SplitHostPort(a.server.GossipAddr())
+	}
 	port, _ := strconv.Atoi(portStr)
 	role := "client"
 	stats := map[string]map[string]string{"nomad": {"server": strconv.FormatBool(a.server != nil)}}

@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/gohcl"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+
+	"github.com/drover-project/drover/structs"
 )
 
 // Default ports, as the documentation gives them.
@@ -32,6 +35,18 @@ type Config struct {
 	Ports      Ports
 	Server     ServerConfig
 	Client     ClientConfig
+	// Docker is the plugin "docker" block (config_docker.go).
+	Docker DockerPluginConfig
+
+	// Clustering (config_cluster.go): addresses to advertise, servers to
+	// join, leaving on a signal, dead-server cleanup.
+	Advertise        Advertise
+	RetryJoin        []string
+	RetryInterval    time.Duration
+	RetryMax         int
+	LeaveOnInterrupt bool
+	LeaveOnTerminate bool
+	Autopilot        AutopilotConfig
 }
 
 // Ports the agent listens on. -1 means "not set" while merging; 0 asks the
@@ -46,6 +61,12 @@ type Ports struct {
 type ServerConfig struct {
 	Enabled         bool
 	BootstrapExpect int
+	// RaftMultiplier scales the Raft timeouts (1 to 10; 0 means 1).
+	RaftMultiplier int
+	// Raft snapshots and log truncation (config_raft.go); 0 keeps defaults.
+	RaftSnapshotThreshold uint64
+	RaftSnapshotInterval  time.Duration
+	RaftTrailingLogs      uint64
 }
 
 // ClientConfig is the `client` block.
@@ -54,6 +75,9 @@ type ClientConfig struct {
 	NodeClass string
 	NodePool  string
 	Meta      map[string]string
+	// HostVolumes and Options: see config_docker.go.
+	HostVolumes map[string]*structs.ClientHostVolumeConfig
+	Options     map[string]string
 }
 
 // DefaultConfig is what an agent runs with before files and flags.
@@ -64,6 +88,9 @@ func DefaultConfig() *Config {
 		Region:     "global",
 		LogLevel:   "info",
 		Ports:      Ports{HTTP: DefaultHTTPPort, RPC: DefaultRPCPort, Serf: DefaultSerfPort},
+		// Clustering defaults: config_cluster.go.
+		RetryInterval: defaultRetryInterval,
+		Autopilot:     AutopilotConfig{CleanupDeadServers: true, ServerStabilizationTime: defaultStabilizationTime},
 	}
 }
 
@@ -79,6 +106,16 @@ type fileConfig struct {
 	Ports      *filePorts  `hcl:"ports,block"`
 	Server     *fileServer `hcl:"server,block"`
 	Client     *fileClient `hcl:"client,block"`
+
+	// plugin "docker" { config { ... } }: see config_docker.go.
+	Plugins []*filePlugin `hcl:"plugin,block"`
+
+	// Clustering: see config_cluster.go.
+	Advertise        *fileAdvertise `hcl:"advertise,block"`
+	RetryJoin        []string       `hcl:"retry_join,optional"`
+	LeaveOnInterrupt *bool          `hcl:"leave_on_interrupt,optional"`
+	LeaveOnTerminate *bool          `hcl:"leave_on_terminate,optional"`
+	Autopilot        *fileAutopilot `hcl:"autopilot,block"`
 }
 
 type filePorts struct {
@@ -90,6 +127,16 @@ type filePorts struct {
 type fileServer struct {
 	Enabled         *bool `hcl:"enabled,optional"`
 	BootstrapExpect *int  `hcl:"bootstrap_expect,optional"`
+
+	// Clustering: see config_cluster.go.
+	RaftMultiplier *int            `hcl:"raft_multiplier,optional"`
+	ServerJoin     *fileServerJoin `hcl:"server_join,block"`
+	Autopilot      *fileAutopilot  `hcl:"autopilot,block"`
+
+	// Raft snapshots: see config_raft.go.
+	RaftSnapshotThreshold *int    `hcl:"raft_snapshot_threshold,optional"`
+	RaftSnapshotInterval  *string `hcl:"raft_snapshot_interval,optional"`
+	RaftTrailingLogs      *int    `hcl:"raft_trailing_logs,optional"`
 }
 
 type fileClient struct {
@@ -97,6 +144,10 @@ type fileClient struct {
 	NodeClass *string           `hcl:"node_class,optional"`
 	NodePool  *string           `hcl:"node_pool,optional"`
 	Meta      map[string]string `hcl:"meta,optional"`
+
+	// host_volume blocks and options: see config_docker.go.
+	HostVolumes []*fileHostVolume `hcl:"host_volume,block"`
+	Options     map[string]string `hcl:"options,optional"`
 }
 
 // LoadConfigFile merges one HCL config file into c. Errors name the file,
@@ -140,6 +191,21 @@ func (c *Config) loadConfig(filename string, src []byte) error {
 		if cl.Meta != nil {
 			c.Client.Meta = cl.Meta
 		}
+		if err := c.mergeHostVolumes(cl.HostVolumes); err != nil {
+			return fmt.Errorf("%s: %w", filename, err)
+		}
+		if cl.Options != nil {
+			c.Client.Options = cl.Options
+		}
+	}
+	if err := c.mergePlugins(fc.Plugins); err != nil {
+		return fmt.Errorf("%s: %w", filename, err)
+	}
+	if err := c.mergeCluster(&fc); err != nil {
+		return fmt.Errorf("%s: %w", filename, err)
+	}
+	if err := c.mergeRaftSnapshots(fc.Server); err != nil {
+		return fmt.Errorf("%s: %w", filename, err)
 	}
 	return nil
 }
@@ -179,8 +245,8 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("ports.%s: %d is not a port number", name, p)
 		}
 	}
-	if c.Server.Enabled && c.Server.BootstrapExpect > 1 {
-		return fmt.Errorf("server.bootstrap_expect = %d: multi-server clusters are not supported yet; use 1", c.Server.BootstrapExpect)
+	if err := c.validateCluster(); err != nil {
+		return err
 	}
 	if c.DataDir == "" && !c.Dev {
 		return fmt.Errorf("data_dir (-data-dir) is required outside -dev mode")

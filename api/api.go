@@ -172,12 +172,16 @@ func (c *Client) params(q *QueryOptions) url.Values {
 }
 
 // do sends one request and returns the response of a 2xx answer; any other
-// answer is a *StatusError. in, when not nil, is sent as JSON.
+// answer is a *StatusError. in, when not nil, is sent as JSON; an
+// io.Reader is sent as it is.
 func (c *Client) do(ctx context.Context, method, path string, params url.Values, in any) (*http.Response, error) {
 	u := c.base.JoinPath(path)
 	u.RawQuery = params.Encode()
 	var body io.Reader
-	if in != nil {
+	raw, isRaw := in.(io.Reader)
+	if isRaw {
+		body = raw
+	} else if in != nil {
 		data, err := json.Marshal(in)
 		if err != nil {
 			return nil, fmt.Errorf("encoding request: %w", err)
@@ -188,7 +192,7 @@ func (c *Client) do(ctx context.Context, method, path string, params url.Values,
 	if err != nil {
 		return nil, err
 	}
-	if in != nil {
+	if in != nil && !isRaw {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, err := c.http.Do(req)

@@ -111,6 +111,8 @@ func (c *Client) startRunner(ctx context.Context, a *structs.Allocation, runners
 		Clock:    c.clock,
 		Logger:   c.logger,
 		OnUpdate: c.updates.add,
+		// A sticky disk waits for the allocation it replaces.
+		PreviousDone: c.allocDone,
 	})
 	if err != nil {
 		// Report it: a server waiting on this allocation should know.
@@ -148,6 +150,7 @@ func (c *Client) destroyOrphan(ctx context.Context, a *structs.Allocation) {
 			c.logger.Warn("failed to destroy orphaned task", "alloc_id", a.ID, "task", name, "error", err)
 		}
 	}
+	c.destroyOrphanNetwork(ctx, a.ID)
 	if err := c.db.DeleteAllocation(a.ID); err != nil {
 		c.logger.Error("failed to forget orphaned allocation", "alloc_id", a.ID, "error", err)
 	}

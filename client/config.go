@@ -22,6 +22,9 @@ type Config struct {
 	// NodePool defaults to "default".
 	NodePool string
 	Meta     map[string]string
+	// HostVolumes are the node's directories that groups may mount
+	// (volume blocks of type host), by name.
+	HostVolumes map[string]*structs.ClientHostVolumeConfig
 	// Region defaults to global.
 	Region string
 	// HostIP is the address task ports are published on, and the node's

@@ -78,6 +78,7 @@ func (c *Client) buildNode(ctx context.Context, id, secret string) (*structs.Nod
 			Memory: structs.NodeMemoryResources{MemoryMB: int64(c.cfg.ReservedMemoryMB)},
 		},
 		Meta:                  c.cfg.Meta,
+		HostVolumes:           structs.CopyHostVolumes(c.cfg.HostVolumes),
 		NodeClass:             c.cfg.NodeClass,
 		NodePool:              c.cfg.NodePool,
 		Status:                structs.NodeStatusReady,

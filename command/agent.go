@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/hashicorp/cli"
 
@@ -48,10 +49,23 @@ Options:
   -bind ADDR           Address every listener binds to (default 127.0.0.1).
   -http-port N         HTTP API port (default 4746; 0 picks a free port).
   -rpc-port N          Raft and internal RPC port (default 4747; 0 picks a free port).
+  -serf-port N         Gossip port, TCP and UDP (default 4748; 0 picks a free
+                       port, the default under -dev).
   -node NAME           This agent's name (default: the host name).
   -dc NAME             Datacenter (default dc1).
   -region NAME         Region (default global).
   -log-level LEVEL     trace, debug, info, warn or error (default info).
+
+Cluster Options (servers):
+
+  -bootstrap-expect N  How many servers form the cluster: each waits until N
+                       servers are in its gossip pool, then they elect a
+                       leader. 1 runs a cluster of one.
+  -retry-join ADDR     A server to join ("host" or "host:port", gossip port
+                       4748 by default). Repeatable; one that answers is
+                       enough. Attempts repeat with back-off until one works.
+  -retry-interval DUR  Longest wait between join attempts (default 30s).
+  -retry-max N         Join attempts before giving up (default 0: no limit).
 `)
 }
 
@@ -111,6 +125,14 @@ func (c *AgentCommand) Run(args []string) int {
 
 	sig := <-sigCh
 	fmt.Fprintf(stdout, "==> caught %s, shutting down\n", sig)
+	// leave_on_interrupt / leave_on_terminate: leave the cluster on purpose
+	// first, so the leader takes this server out of the Raft configuration.
+	if (sig == os.Interrupt && cfg.LeaveOnInterrupt) || (sig == syscall.SIGTERM && cfg.LeaveOnTerminate) {
+		fmt.Fprintln(stdout, "==> leaving the cluster")
+		if err := a.Leave(); err != nil {
+			fmt.Fprintf(stderr, "Error leaving the cluster: %v\n", err)
+		}
+	}
 	go func() {
 		// A second signal means "now".
 		<-sigCh
@@ -131,6 +153,10 @@ func (c *AgentCommand) config(args []string, stderr io.Writer) (*agent.Config, e
 		dev, server, client                    bool
 		dataDir, bind, node, dc, region, level string
 		httpPort, rpcPort                      int
+		// Clustering (config_cluster.go).
+		serfPort, bootstrapExpect, retryMax int
+		retryJoin                           repeatable
+		retryInterval                       time.Duration
 	)
 	fs.Var(&files, "config", "")
 	fs.BoolVar(&dev, "dev", false, "")
@@ -144,6 +170,11 @@ func (c *AgentCommand) config(args []string, stderr io.Writer) (*agent.Config, e
 	fs.StringVar(&level, "log-level", "", "")
 	fs.IntVar(&httpPort, "http-port", -1, "")
 	fs.IntVar(&rpcPort, "rpc-port", -1, "")
+	fs.IntVar(&serfPort, "serf-port", -1, "")
+	fs.IntVar(&bootstrapExpect, "bootstrap-expect", -1, "")
+	fs.Var(&retryJoin, "retry-join", "")
+	fs.DurationVar(&retryInterval, "retry-interval", 0, "")
+	fs.IntVar(&retryMax, "retry-max", -1, "")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -152,6 +183,11 @@ func (c *AgentCommand) config(args []string, stderr io.Writer) (*agent.Config, e
 	}
 
 	cfg := agent.DefaultConfig()
+	if dev {
+		// Dev agents gossip on a free port, so several run side by side;
+		// a config file or -serf-port may still name one.
+		cfg.Ports.Serf = 0
+	}
 	for _, f := range files {
 		if err := cfg.LoadConfigFile(f); err != nil {
 			return nil, err
@@ -175,6 +211,21 @@ func (c *AgentCommand) config(args []string, stderr io.Writer) (*agent.Config, e
 	}
 	if rpcPort >= 0 {
 		cfg.Ports.RPC = rpcPort
+	}
+	if serfPort >= 0 {
+		cfg.Ports.Serf = serfPort
+	}
+	if bootstrapExpect >= 0 {
+		cfg.Server.BootstrapExpect = bootstrapExpect
+	}
+	if len(retryJoin) > 0 {
+		cfg.RetryJoin = retryJoin
+	}
+	if retryInterval != 0 {
+		cfg.RetryInterval = retryInterval
+	}
+	if retryMax >= 0 {
+		cfg.RetryMax = retryMax
 	}
 	return cfg, cfg.Validate()
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/drover-project/drover/api"
+	"github.com/drover-project/drover/structs"
 )
 
 // defaultTailLines is how many lines -tail shows when -n and -c are not given.
@@ -52,6 +53,10 @@ Logs Options:
   -task=<name>
     The task, instead of giving it as the second argument.
 
+  -job
+    Take the first argument as a job ID (or prefix) instead, and read the
+    logs of one of its running allocations.
+
   -verbose
     Show full IDs in messages.`, true)
 }
@@ -64,6 +69,7 @@ func (c *AllocLogsCommand) Run(args []string) int {
 	lines := fs.Int("n", -1, "")
 	numBytes := fs.Int64("c", -1, "")
 	taskFlag := fs.String("task", "", "")
+	byJob := fs.Bool("job", false, "")
 	verbose := fs.Bool("verbose", false, "")
 	if !c.parseFlags(fs, args) {
 		return exitError
@@ -84,15 +90,17 @@ func (c *AllocLogsCommand) Run(args []string) int {
 		c.UI.Error(fmt.Sprintf("Error initializing client: %v", err))
 		return exitError
 	}
-	stub, err := client.Allocations().Resolve(fs.Arg(0), nil)
-	if err != nil {
-		c.UI.Error(resolveError("allocation", err))
-		return exitError
-	}
-	alloc, _, err := client.Allocations().Info(stub.ID, nil)
-	if err != nil {
-		c.UI.Error(fmt.Sprintf("Error reading allocation %q: %v", stub.ID, err))
-		return exitError
+	var alloc *structs.Allocation
+	if *byJob {
+		if alloc, err = runningAllocOfJob(client, fs.Arg(0)); err != nil {
+			c.UI.Error(err.Error())
+			return exitError
+		}
+	} else {
+		var ok bool
+		if alloc, ok = c.resolveAlloc(client, fs.Arg(0)); !ok {
+			return exitError
+		}
 	}
 	tasks := taskNames(alloc)
 	switch {

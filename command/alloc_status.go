@@ -15,6 +15,8 @@ import (
 // with its tasks' recent events.
 type AllocStatusCommand struct {
 	Meta
+	// stats is the tasks' usage when -stats asks for it (alloc_stats.go).
+	stats *structs.AllocResourceUsage
 }
 
 func (c *AllocStatusCommand) Synopsis() string { return "Show the status of an allocation" }
@@ -30,12 +32,17 @@ Usage: drover alloc status [options] <allocation>
 Status Options:
 
   -verbose
-    Show full IDs and full times.`, true)
+    Show full IDs and full times.
+
+  -stats
+    Also show what each running task uses (CPU, memory), sampled from the
+    engine.`, true)
 }
 
 func (c *AllocStatusCommand) Run(args []string) int {
 	fs := c.flagSet("alloc status")
 	verbose := fs.Bool("verbose", false, "")
+	showStats := fs.Bool("stats", false, "")
 	if !c.parseFlags(fs, args) {
 		return exitError
 	}
@@ -57,6 +64,12 @@ func (c *AllocStatusCommand) Run(args []string) int {
 		c.UI.Error(fmt.Sprintf("Error reading allocation %q: %v", stub.ID, err))
 		return exitError
 	}
+	if *showStats && alloc.ClientStatus == structs.AllocClientStatusRunning {
+		if c.stats, err = client.Allocations().Stats(alloc.ID, nil); err != nil {
+			c.UI.Error(fmt.Sprintf("Error reading the stats of allocation %q: %v", alloc.ID, err))
+			return exitError
+		}
+	}
 	c.UI.Output(c.format(alloc, *verbose))
 	return exitOK
 }
@@ -69,7 +82,7 @@ func (c *AllocStatusCommand) format(a *structs.Allocation, verbose bool) string 
 		version = strconv.FormatUint(a.Job.Version, 10)
 	}
 	var b strings.Builder
-	b.WriteString(formatKV([]string{
+	rows := []string{
 		"ID|" + shortID(a.ID, verbose),
 		"Eval ID|" + shortID(a.EvalID, verbose),
 		"Name|" + a.Name,
@@ -83,7 +96,9 @@ func (c *AllocStatusCommand) format(a *structs.Allocation, verbose bool) string 
 		"Desired Description|" + orNone(a.DesiredDescription),
 		"Created|" + timeCell(now, unixNano(a.CreateTime), verbose),
 		"Modified|" + timeCell(now, unixNano(a.ModifyTime), verbose),
-	}))
+	}
+	rows = append(rows, schedulingRows(a, verbose)...)
+	b.WriteString(formatKV(rows))
 	if a.AllocatedResources != nil && len(a.AllocatedResources.Shared.Ports) > 0 {
 		b.WriteString("\n\nAllocation Addresses:\n")
 		b.WriteString(formatAddresses(a.AllocatedResources.Shared.Ports))
@@ -143,6 +158,7 @@ func (c *AllocStatusCommand) formatTask(a *structs.Allocation, task string) stri
 			{fmt.Sprintf("%d MHz", r.Cpu.CpuShares), formatMiB(r.Memory.MemoryMB)},
 		}))
 	}
+	b.WriteString(c.formatTaskStats(task))
 	b.WriteString("\n\nRecent Events:\n")
 	rows := [][]string{{"Time", "Type", "Description"}}
 	if state != nil {

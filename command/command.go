@@ -107,6 +107,7 @@ Usage: drover job <subcommand> [options] [args]
 
   Work with jobs: run a job file, see how its allocations are doing, stop it.
 
+    $ drover job plan web.hcl
     $ drover job run web.hcl
     $ drover job status web
     $ drover job stop web`, false)
@@ -116,7 +117,7 @@ func (c *JobCommand) Run([]string) int { return cli.RunResultHelp }
 // AllocCommand is "drover alloc".
 type AllocCommand struct{}
 
-func (c *AllocCommand) Synopsis() string { return "Inspect allocations and read their logs" }
+func (c *AllocCommand) Synopsis() string { return "Inspect and operate allocations" }
 func (c *AllocCommand) Help() string {
 	return helpText(`
 Usage: drover alloc <subcommand> [options] [args]
@@ -124,7 +125,10 @@ Usage: drover alloc <subcommand> [options] [args]
   Work with allocations, the placed instances of a job's groups.
 
     $ drover alloc status 8ba85cef
-    $ drover alloc logs -f 8ba85cef web`, false)
+    $ drover alloc logs -f 8ba85cef web
+    $ drover alloc exec -task web 8ba85cef /app echo hello
+    $ drover alloc restart 8ba85cef
+    $ drover alloc fs 8ba85cef alloc/logs`, false)
 }
 func (c *AllocCommand) Run([]string) int { return cli.RunResultHelp }
 

@@ -1,8 +1,11 @@
 package command
 
 import (
+	"flag"
 	"fmt"
 	"strings"
+
+	"github.com/drover-project/drover/structs"
 )
 
 // JobRunCommand is "drover job run": parse a job file here, submit it, and
@@ -28,6 +31,11 @@ Usage: drover job run [options] <path>
 
 Run Options:
 
+  -check-index
+    Submit the job only if its job modify index is still the one given, as
+    "drover job plan" prints it; 0 submits only if the job does not exist
+    yet. The job is refused when another change came in meanwhile.
+
   -detach
     Print the evaluation ID and return at once, without following it.
 
@@ -40,6 +48,7 @@ Run Options:
 func (c *JobRunCommand) Run(args []string) int {
 	fs := c.flagSet("job run")
 	detach := fs.Bool("detach", false, "")
+	checkIndex := fs.Uint64("check-index", 0, "")
 	verbose := fs.Bool("verbose", false, "")
 	c.jobFile.register(fs)
 	if !c.parseFlags(fs, args) {
@@ -59,7 +68,14 @@ func (c *JobRunCommand) Run(args []string) int {
 		c.UI.Error(fmt.Sprintf("Error initializing client: %v", err))
 		return exitError
 	}
-	resp, err := client.Jobs().Register(job)
+	enforce := false
+	fs.Visit(func(f *flag.Flag) { enforce = enforce || f.Name == "check-index" })
+	var resp *structs.JobRegisterResponse
+	if enforce {
+		resp, err = client.Jobs().RegisterWithIndex(job, *checkIndex)
+	} else {
+		resp, err = client.Jobs().Register(job)
+	}
 	if err != nil {
 		c.UI.Error(fmt.Sprintf("Error submitting job: %v", err))
 		return exitError

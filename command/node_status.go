@@ -15,6 +15,7 @@ import (
 type NodeStatusCommand struct {
 	Meta
 	verbose bool
+	stats   bool // -stats: the machine's use (node_stats.go)
 }
 
 func (c *NodeStatusCommand) Synopsis() string { return "Show the status of client nodes" }
@@ -30,12 +31,16 @@ Usage: drover node status [options] [node]
 Status Options:
 
   -verbose
-    Show full IDs, full times and the nodes' addresses.`, true)
+    Show full IDs, full times and the nodes' addresses.
+
+  -stats
+    With a node, also show what its machine uses: CPU, memory and disk.`, true)
 }
 
 func (c *NodeStatusCommand) Run(args []string) int {
 	fs := c.flagSet("node status")
 	fs.BoolVar(&c.verbose, "verbose", false, "")
+	fs.BoolVar(&c.stats, "stats", false, "")
 	if !c.parseFlags(fs, args) {
 		return exitError
 	}
@@ -128,10 +133,20 @@ func (c *NodeStatusCommand) show(client *api.Client, nodeID string) int {
 		c.UI.Output("\nDrivers")
 		c.UI.Output(formatTable(rows))
 	}
+	if len(node.HostVolumes) > 0 {
+		c.UI.Output("\nHost Volumes")
+		c.UI.Output(formatHostVolumes(node.HostVolumes))
+	}
 
 	if node.NodeResources != nil {
 		c.UI.Output("\nAllocated Resources")
 		c.UI.Output(formatAllocated(node, allocs))
+	}
+	if c.stats {
+		if err := c.showHostStats(client, node); err != nil {
+			c.UI.Error(fmt.Sprintf("Error reading the stats of node %q: %v", nodeID, err))
+			return exitError
+		}
 	}
 
 	c.UI.Output("\nAllocations")

@@ -46,9 +46,10 @@ func run(m *testing.M) int {
 }
 
 // startAgent runs a dev agent for one test and stops it (SIGTERM) after.
-func startAgent(t *testing.T) *devagent.Agent {
+// extraArgs are more `drover agent` flags (e.g. -config FILE).
+func startAgent(t *testing.T, extraArgs ...string) *devagent.Agent {
 	t.Helper()
-	a, err := devagent.Start(context.Background(), droverBin, t.TempDir())
+	a, err := devagent.Start(context.Background(), droverBin, t.TempDir(), extraArgs...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ var jobSchema = &hcl.BodySchema{
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "group", LabelNames: []string{"name"}},
 		{Type: "meta"},
+		constraintBlock, affinityBlock, spreadBlock, rescheduleBlock,
 	},
 }
 
@@ -33,30 +34,43 @@ func (d *decoder) decodeJob(block *hcl.Block) *structs.Job {
 	d.setInt(attrs, "priority", &job.Priority)
 	d.setString(attrs, "node_pool", &job.NodePool)
 	job.Meta = d.stringMap(content, "meta")
+	job.Constraints = d.decodeConstraints(content)
+	job.Affinities = d.decodeAffinities(content)
+	job.Spreads = d.decodeSpreads(content)
 
 	switch job.Type {
-	case "", structs.JobTypeService, structs.JobTypeBatch:
+	case "", structs.JobTypeService, structs.JobTypeBatch, structs.JobTypeSystem, structs.JobTypeSysBatch:
 	default:
 		d.diags = append(d.diags, errorAt(attrs["type"].Expr.Range(), "Unsupported job type",
-			`drover runs "service" and "batch" jobs, not %q.`, job.Type))
+			`drover runs "service", "batch", "system" and "sysbatch" jobs, not %q.`, job.Type))
 	}
 
+	// A job-level reschedule block is the base of every group's.
+	var reschedule *structs.ReschedulePolicy
+	if len(content.Blocks.OfType("reschedule")) > 0 {
+		reschedule = d.decodeReschedule(content, structs.DefaultReschedulePolicy(typeOrService(job.Type)))
+	}
 	seen := map[string]hcl.Range{}
 	for _, g := range content.Blocks.OfType("group") {
 		if d.uniqueLabel(seen, g) {
-			job.TaskGroups = append(job.TaskGroups, d.decodeGroup(g, job.Type))
+			tg := d.decodeGroup(g, job.Type)
+			tg.ReschedulePolicy = d.groupReschedule(g, typeOrService(job.Type), reschedule)
+			job.TaskGroups = append(job.TaskGroups, tg)
 		}
 	}
 	return job
 }
 
 var groupSchema = &hcl.BodySchema{
-	Attributes: []hcl.AttributeSchema{{Name: "count"}, {Name: "meta"}},
+	Attributes: []hcl.AttributeSchema{{Name: "count"}, {Name: "meta"}, {Name: "shutdown_delay"}},
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "task", LabelNames: []string{"name"}},
 		{Type: "network"},
 		{Type: "restart"},
+		{Type: "volume", LabelNames: []string{"name"}}, {Type: "ephemeral_disk"},
 		{Type: "meta"},
+		{Type: "service"},
+		constraintBlock, affinityBlock, spreadBlock, rescheduleBlock,
 	},
 }
 
@@ -72,6 +86,12 @@ func (d *decoder) decodeGroup(block *hcl.Block, jobType string) *structs.TaskGro
 		tg.Count = 1
 	}
 	tg.Meta = d.stringMap(content, "meta")
+	tg.Constraints = d.decodeConstraints(content)
+	tg.Affinities = d.decodeAffinities(content)
+	tg.Spreads = d.decodeSpreads(content)
+	d.setDuration(content.Attributes, "shutdown_delay", &tg.ShutdownDelay)
+	d.decodeGroupStorage(tg, content)
+	tg.Services = d.decodeServices(content)
 	if nb := d.single(content.Blocks.OfType("network")); nb != nil {
 		tg.Networks = []*structs.NetworkResource{d.decodeNetwork(nb)}
 	}
@@ -85,12 +105,13 @@ func (d *decoder) decodeGroup(block *hcl.Block, jobType string) *structs.TaskGro
 			tg.Tasks = append(tg.Tasks, d.decodeTask(t))
 		}
 	}
+	mergeTaskRestarts(tg, jobType)
 	return tg
 }
 
 var networkSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{{Name: "mode"}},
-	Blocks:     []hcl.BlockHeaderSchema{{Type: "port", LabelNames: []string{"label"}}},
+	Blocks:     []hcl.BlockHeaderSchema{{Type: "port", LabelNames: []string{"label"}}, {Type: "dns"}},
 }
 
 var portSchema = &hcl.BodySchema{
@@ -105,6 +126,7 @@ func (d *decoder) decodeNetwork(block *hcl.Block) *structs.NetworkResource {
 	content, diags := block.Body.Content(networkSchema)
 	d.diags = append(d.diags, diags...)
 	d.setString(content.Attributes, "mode", &n.Mode)
+	d.decodeDNS(n, content)
 
 	seen := map[string]hcl.Range{}
 	for _, pb := range content.Blocks.OfType("port") {

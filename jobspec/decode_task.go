@@ -13,11 +13,12 @@ var taskSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{
 		{Name: "driver"}, {Name: "user"}, {Name: "kill_timeout"}, {Name: "kill_signal"},
 		{Name: "leader"}, {Name: "env"}, {Name: "meta"},
+		{Name: "shutdown_delay"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "config"}, {Type: "env"}, {Type: "meta"}, {Type: "resources"},
-		// Accepted by the schema only to explain the rejection below.
-		{Type: "restart"},
+		{Type: "restart"}, {Type: "lifecycle"}, {Type: "service"}, {Type: "volume_mount"},
+		constraintBlock, affinityBlock,
 	},
 }
 
@@ -35,16 +36,20 @@ func (d *decoder) decodeTask(block *hcl.Block) *structs.Task {
 	d.setBool(attrs, "leader", &t.Leader)
 	t.Env = d.stringMap(content, "env")
 	t.Meta = d.stringMap(content, "meta")
+	t.Constraints = d.decodeConstraints(content)
+	t.Affinities = d.decodeAffinities(content)
 	if cb := d.single(content.Blocks.OfType("config")); cb != nil {
 		t.Config = d.decodeConfig(cb.Body, true)
+		if t.Driver == "docker" {
+			d.checkDockerConfigKeys(cb.Body)
+		}
 	}
 	if rb := d.single(content.Blocks.OfType("resources")); rb != nil {
 		t.Resources = d.decodeResources(rb)
 	}
-	for _, rb := range content.Blocks.OfType("restart") {
-		d.diags = append(d.diags, errorAt(rb.DefRange, "Unsupported block type",
-			"drover applies restart policies per group: move this restart block into the group."))
-	}
+	d.decodeTaskLifecycle(t, content)
+	t.Services = d.decodeServices(content)
+	d.decodeVolumeMounts(t, content)
 	return t
 }
 
@@ -78,6 +83,28 @@ var configTypes = map[string]struct {
 	"entrypoint": {cty.List(cty.String), "list of string"},
 	"ports":      {cty.List(cty.String), "list of string"},
 	"labels":     {cty.Map(cty.String), "map of string"},
+
+	// The docker driver's other keys of a simple type (see
+	// structs.DockerConfigKeys and the docker driver page).
+	"work_dir":           {cty.String, "string"},
+	"hostname":           {cty.String, "string"},
+	"pull_policy":        {cty.String, "string"},
+	"image_pull_timeout": {cty.String, "string"},
+	"privileged":         {cty.Bool, "bool"},
+	"readonly_rootfs":    {cty.Bool, "bool"},
+	"init":               {cty.Bool, "bool"},
+	"tty":                {cty.Bool, "bool"},
+	"interactive":        {cty.Bool, "bool"},
+	"force_pull":         {cty.Bool, "bool"},
+	"dns_servers":        {cty.List(cty.String), "list of string"},
+	"dns_search_domains": {cty.List(cty.String), "list of string"},
+	"dns_options":        {cty.List(cty.String), "list of string"},
+	"extra_hosts":        {cty.List(cty.String), "list of string"},
+	"cap_add":            {cty.List(cty.String), "list of string"},
+	"cap_drop":           {cty.List(cty.String), "list of string"},
+	"security_opt":       {cty.List(cty.String), "list of string"},
+	"volumes":            {cty.List(cty.String), "list of string"},
+	"sysctl":             {cty.Map(cty.String), "map of string"},
 }
 
 // decodeConfig decodes a task's driver config into JSON-shaped values.

@@ -192,7 +192,7 @@ job "api" {
           type   = "bind"
           source = "/b"
         }
-        empty = null
+        work_dir = null
       }
 
       resources {

@@ -24,6 +24,7 @@ import (
 	"github.com/drover-project/drover/server/endpoints"
 	"github.com/drover-project/drover/server/evalbroker"
 	"github.com/drover-project/drover/server/fsm"
+	"github.com/drover-project/drover/server/membership"
 	"github.com/drover-project/drover/server/nodes"
 	"github.com/drover-project/drover/server/planapply"
 	"github.com/drover-project/drover/server/state"
@@ -51,6 +52,29 @@ type Config struct {
 	// HeartbeatTTL is how long a client may stay silent before it is down.
 	HeartbeatTTL time.Duration
 	Logger       *slog.Logger
+
+	// Raft snapshots and log truncation: a snapshot is taken when this many
+	// entries are past the last one (checked every interval, with jitter),
+	// and that many entries stay in the log after it, so a follower a little
+	// behind catches up from the log instead of a whole snapshot. Zero
+	// keeps the defaults (8192, 120 s, 10240).
+	RaftSnapshotThreshold uint64
+	RaftSnapshotInterval  time.Duration
+	RaftTrailingLogs      uint64
+
+	// BootstrapExpect is how many servers form the first Raft configuration
+	// together: each waits in gossip until that many servers without Raft
+	// state are present (membership.go). Unused when Bootstrap is set; 0
+	// waits to be added to an existing cluster by its leader.
+	BootstrapExpect int
+	// Gossip says where this server gossips and whom it joins. An empty
+	// BindAddr means the host of RPCAddr.
+	Gossip GossipConfig
+	// RaftMultiplier scales the Raft timeouts of a multi-server cluster
+	// (see clusterRaftTimeouts); 0 means 1.
+	RaftMultiplier int
+	// Autopilot is the leader's peer cleanup; nil means DefaultAutopilotConfig.
+	Autopilot *AutopilotConfig
 }
 
 // Server is one running server.
@@ -59,6 +83,8 @@ type Server struct {
 	log *slog.Logger
 
 	mux       *rpc.Mux
+	rpcServer *rpc.Server
+	rpcPool   *rpc.Pool
 	raft      *raft.Raft
 	raftStore *raftboltdb.BoltStore
 	transport *raft.NetworkTransport
@@ -76,6 +102,15 @@ type Server struct {
 	leaderMu     sync.Mutex
 	leaderCancel context.CancelFunc
 	leaderWG     sync.WaitGroup
+
+	// localID is this server's Raft ID.
+	localID raft.ServerID
+	// members is the region's gossip pool; autopilot manages Raft peers
+	// from it on the leader (membership.go, autopilot.go).
+	members            *membership.Pool
+	autopilot          *autopilot
+	publishedRaftState string
+	loggedOnce         map[string]bool
 
 	shutdownOnce sync.Once
 	shutdownCh   chan struct{}
@@ -97,7 +132,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Region == "" {
 		cfg.Region = "global"
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger.With("component", "server"), shutdownCh: make(chan struct{})}
+	s := &Server{cfg: cfg, log: cfg.Logger.With("component", "server"), shutdownCh: make(chan struct{}), rpcPool: rpc.NewPool()}
 
 	s.fsm = fsm.New(cfg.Logger.With("component", "fsm"))
 	s.broker = evalbroker.New(evalbroker.Config{OnFailed: s.evalDeliveryFailed})
@@ -106,23 +141,30 @@ func New(cfg Config) (*Server, error) {
 	s.planner = planapply.New(s.apply, s.fsm.State, cfg.Logger.With("component", "planapply"), time.Now)
 	s.heartbeats = nodes.NewHeartbeats(cfg.HeartbeatTTL, s.nodeHeartbeatExpired, cfg.Logger.With("component", "heartbeat"))
 	s.endpoints = endpoints.New(endpoints.Deps{
-		Apply:      s.apply,
-		State:      s.fsm.State,
-		Leader:     s.Leader,
-		Peers:      s.Peers,
-		IsLeader:   s.IsLeader,
-		Blocked:    s.blocked,
-		Heartbeats: s.heartbeats,
-		Region:     cfg.Region,
-		Logger:     cfg.Logger.With("component", "endpoints"),
+		Apply:       s.apply,
+		State:       s.fsm.State,
+		Leader:      s.Leader,
+		Peers:       s.Peers,
+		IsLeader:    s.IsLeader,
+		Blocked:     s.blocked,
+		Heartbeats:  s.heartbeats,
+		Region:      cfg.Region,
+		Logger:      cfg.Logger.With("component", "endpoints"),
+		Forward:     s.forwardRPC,
+		LastContact: s.lastContact,
 	})
 
 	if err := s.setupRaft(); err != nil {
 		s.closeRaft()
 		return nil, err
 	}
+	s.startRPC()
 	s.wg.Add(1)
 	go s.monitorLeadership()
+	if err := s.setupMembership(); err != nil {
+		s.Shutdown()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -160,18 +202,22 @@ func (s *Server) setupRaft() error {
 
 	rc := raft.DefaultConfig()
 	rc.LocalID = raft.ServerID(id)
+	s.localID = rc.LocalID
 	rc.Logger = hlog
 	s.leaderCh = make(chan bool, 8)
 	rc.NotifyCh = s.leaderCh
 	rc.SnapshotThreshold = 8192
 	rc.SnapshotInterval = 120 * time.Second
 	rc.TrailingLogs = 10240
+	s.applyRaftSnapshotConfig(rc)
 	if s.cfg.DevMode {
 		// One voter: nobody to wait for, so elections can be quick.
 		rc.HeartbeatTimeout = 200 * time.Millisecond
 		rc.ElectionTimeout = 200 * time.Millisecond
 		rc.LeaderLeaseTimeout = 100 * time.Millisecond
 		rc.CommitTimeout = 5 * time.Millisecond
+	} else {
+		clusterRaftTimeouts(rc, s.cfg.RaftMultiplier)
 	}
 
 	if s.cfg.Bootstrap {
@@ -193,6 +239,19 @@ func (s *Server) setupRaft() error {
 		return fmt.Errorf("server: start raft: %w", err)
 	}
 	return nil
+}
+
+// clusterRaftTimeouts are chosen for failover: a follower notices a dead
+// leader after 0.5-1 s without heartbeats (raft randomizes between one and
+// two HeartbeatTimeouts; the leader sends one every tenth of it) and a new
+// leader is elected within ~1.5 s, where raft's defaults take up to 2-3 s.
+// The multiplier (Nomad's raft_multiplier) slows everything down for
+// loaded or distant machines.
+func clusterRaftTimeouts(rc *raft.Config, multiplier int) {
+	m := time.Duration(max(multiplier, 1))
+	rc.HeartbeatTimeout = 500 * time.Millisecond * m
+	rc.ElectionTimeout = 500 * time.Millisecond * m
+	rc.LeaderLeaseTimeout = 500 * time.Millisecond * m
 }
 
 func loadOrCreateID(path string) (string, error) {
@@ -246,36 +305,18 @@ func (s *Server) Peers() ([]string, error) {
 	return out, nil
 }
 
-// apply commits one log entry and returns its index.
-func (s *Server) apply(t fsm.MessageType, req any) (uint64, error) {
-	if s.raft.State() != raft.Leader {
-		// Forwarding to the leader arrives with multi-server clusters.
-		return 0, fmt.Errorf("%w: this server is not the leader", structs.ErrNoLeader)
-	}
-	buf, err := fsm.Encode(t, req)
-	if err != nil {
-		return 0, err
-	}
-	f := s.raft.Apply(buf, 30*time.Second)
-	if err := f.Error(); err != nil {
-		return 0, fmt.Errorf("raft apply: %w", err)
-	}
-	if err, ok := f.Response().(error); ok && err != nil {
-		return 0, err
-	}
-	return f.Index(), nil
-}
-
 // Shutdown stops the server. It is safe to call more than once.
 func (s *Server) Shutdown() error {
 	var err error
 	s.shutdownOnce.Do(func() {
 		close(s.shutdownCh)
+		s.stopRPC()
 		s.revokeLeadership()
 		if s.raft != nil {
 			err = s.raft.Shutdown().Error()
 		}
 		s.wg.Wait()
+		s.shutdownMembership()
 		s.closeRaft()
 	})
 	return err

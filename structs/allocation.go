@@ -44,11 +44,24 @@ type Allocation struct {
 	ClientDescription  string
 	TaskStates         map[string]*TaskState
 
+	// DesiredTransition says what else the servers want (alloc stop
+	// marks it to migrate).
+	DesiredTransition DesiredTransition
+
 	// Metrics explains how the node was chosen.
 	Metrics *AllocMetric
 
 	PreviousAllocation string `json:",omitempty"`
 	NextAllocation     string `json:",omitempty"`
+
+	// PreemptedAllocations are the allocations evicted to make room for
+	// this one; PreemptedByAllocation is the one this was evicted for.
+	PreemptedAllocations  []string `json:",omitempty"`
+	PreemptedByAllocation string   `json:",omitempty"`
+
+	// RescheduleTracker lists the reschedules that led to this allocation
+	// (see reschedule.go).
+	RescheduleTracker *RescheduleTracker `json:",omitempty"`
 
 	CreateIndex      uint64
 	ModifyIndex      uint64
@@ -111,6 +124,9 @@ func (a *Allocation) Copy() *Allocation {
 		}
 	}
 	c.Metrics = a.Metrics.Copy()
+	c.DesiredTransition = a.DesiredTransition.Copy()
+	c.PreemptedAllocations = slices.Clone(a.PreemptedAllocations)
+	c.RescheduleTracker = a.RescheduleTracker.Copy()
 	return &c
 }
 

@@ -5,10 +5,14 @@ import "errors"
 // Errors that the HTTP layer maps to status codes: a user's mistake is a
 // 400 or a 404, never a 500.
 var (
-	ErrNotFound    = errors.New("not found")
-	ErrBadRequest  = errors.New("bad request")
-	ErrNoLeader    = errors.New("no cluster leader")
+	ErrNotFound   = errors.New("not found")
+	ErrBadRequest = errors.New("bad request")
+	// ErrNoLeader reads exactly as Nomad's, which clients match on.
+	ErrNoLeader    = errors.New("No cluster leader")
 	ErrAmbiguousID = errors.New("ambiguous ID prefix")
+	// ErrOutcomeUnknown: a write reached the leader but no answer came
+	// back (leadership lost, connection cut): it may or may not be applied.
+	ErrOutcomeUnknown = errors.New("outcome unknown")
 )
 
 // BadRequest wraps err so that errors.Is(err, ErrBadRequest) holds.

@@ -21,6 +21,8 @@ const (
 	EvalTriggerNodeUpdate       = "node-update"
 	EvalTriggerRetryFailedAlloc = "alloc-failure"
 	EvalTriggerQueuedAllocs     = "queued-allocs"
+	// EvalTriggerAllocStop: `alloc stop` asked to replace an allocation.
+	EvalTriggerAllocStop = "alloc-stop"
 )
 
 // Evaluation is a request to reconcile one job's allocations with its
@@ -43,6 +45,12 @@ type Evaluation struct {
 	// FailedTGAllocs explains, per group, why some allocations could not be placed.
 	FailedTGAllocs    map[string]*AllocMetric
 	QueuedAllocations map[string]int
+	// WaitUntil holds a pending evaluation back until then, as a delayed
+	// reschedule's follow-up evaluation is.
+	WaitUntil time.Time
+	// AnnotatePlan asks the scheduler to say what its plan would do per
+	// group (see PlanAnnotations); set by `job plan`'s dry runs.
+	AnnotatePlan bool `json:",omitempty"`
 
 	CreateIndex uint64
 	ModifyIndex uint64

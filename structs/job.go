@@ -45,6 +45,9 @@ type Job struct {
 	NodePool    string
 	Meta        map[string]string
 	TaskGroups  []*TaskGroup
+	Constraints []*Constraint
+	Affinities  []*Affinity
+	Spreads     []*Spread
 
 	// Stop marks a job that the user stopped but did not purge.
 	Stop bool
@@ -86,6 +89,7 @@ func (j *Job) Canonicalize() {
 	if j.NodePool == "" {
 		j.NodePool = "default"
 	}
+	canonicalizeRules(j.Constraints, j.Affinities, j.Spreads)
 	for _, tg := range j.TaskGroups {
 		tg.Canonicalize(j)
 	}
@@ -102,11 +106,12 @@ func (j *Job) Validate() error {
 		add("job %q: ID must not contain spaces or slashes", j.ID)
 	}
 	switch j.Type {
-	case JobTypeService, JobTypeBatch:
-	case JobTypeSystem, JobTypeSysBatch:
-		add("job %q: type %q is not supported yet (service and batch are)", j.ID, j.Type)
+	case JobTypeService, JobTypeBatch, JobTypeSystem, JobTypeSysBatch:
 	default:
-		add("job %q: unknown type %q (want service or batch)", j.ID, j.Type)
+		add("job %q: unknown type %q (want service, batch, system or sysbatch)", j.ID, j.Type)
+	}
+	for _, err := range validateRules(j.Constraints, j.Affinities, j.Spreads) {
+		add("job %q: %w", j.ID, err)
 	}
 	if j.Priority < MinJobPriority || j.Priority > MaxJobPriority {
 		add("job %q: priority %d out of range [%d, %d]", j.ID, j.Priority, MinJobPriority, MaxJobPriority)
@@ -155,6 +160,9 @@ func (j *Job) Copy() *Job {
 	c := *j
 	c.Datacenters = slices.Clone(j.Datacenters)
 	c.Meta = maps.Clone(j.Meta)
+	c.Constraints = copyConstraints(j.Constraints)
+	c.Affinities = copyAffinities(j.Affinities)
+	c.Spreads = copySpreads(j.Spreads)
 	if j.TaskGroups != nil {
 		c.TaskGroups = make([]*TaskGroup, len(j.TaskGroups))
 		for i, tg := range j.TaskGroups {

@@ -31,8 +31,10 @@ type Node struct {
 	NodeResources         *NodeResources
 	ReservedResources     *NodeReservedResources
 	Drivers               map[string]*DriverInfo
+	HostVolumes           map[string]*ClientHostVolumeConfig `json:",omitempty"`
 	Meta                  map[string]string
 	NodeClass             string
+	ComputedClass         string // see ComputeClass; filled in when the node registers
 	NodePool              string
 	Status                string
 	StatusDescription     string
@@ -125,6 +127,7 @@ func (n *Node) Copy() *Node {
 			c.Drivers[k] = &d
 		}
 	}
+	c.HostVolumes = CopyHostVolumes(n.HostVolumes)
 	return &c
 }
 

@@ -11,6 +11,9 @@ type Plan struct {
 	NodeUpdate map[string][]*Allocation
 	// NodeAllocation lists allocations to place or update, per node.
 	NodeAllocation map[string][]*Allocation
+	// Annotations say what the plan does per group, when the evaluation
+	// asked for them (AnnotatePlan).
+	Annotations *PlanAnnotations `json:",omitempty"`
 }
 
 // AppendStop adds a stop of alloc with the given description.

@@ -23,13 +23,25 @@ type Task struct {
 	// Config is the driver's own block, decoded from HCL into plain values:
 	// string, bool, float64, []any and map[string]any (the shapes JSON
 	// decoding gives, so a job reads the same after a round trip).
-	Config      map[string]any
-	Env         map[string]string
-	Resources   *Resources
-	Meta        map[string]string
+	Config    map[string]any
+	Env       map[string]string
+	Resources *Resources
+	Meta      map[string]string
+	// Services are the task's discoverable ports (see service.go).
+	Services    []*Service
 	KillTimeout time.Duration
 	KillSignal  string `json:",omitempty"`
 	Leader      bool
+
+	// Lifecycle, RestartPolicy and ShutdownDelay: see lifecycle.go.
+	Lifecycle     *TaskLifecycleConfig `json:",omitempty"`
+	RestartPolicy *RestartPolicy       `json:",omitempty"`
+	ShutdownDelay time.Duration
+
+	Constraints []*Constraint
+	Affinities  []*Affinity
+	// VolumeMounts: see volumes.go.
+	VolumeMounts []*VolumeMount `json:",omitempty"`
 }
 
 // Resources a task asks for.
@@ -52,6 +64,9 @@ func (r *Resources) Copy() *Resources {
 
 // Canonicalize fills the task's defaults.
 func (t *Task) Canonicalize(job *Job, tg *TaskGroup) {
+	for _, svc := range t.Services {
+		svc.Canonicalize(job.Name, tg.Name, t.Name)
+	}
 	if t.Resources == nil {
 		t.Resources = &Resources{}
 	}
@@ -64,6 +79,8 @@ func (t *Task) Canonicalize(job *Job, tg *TaskGroup) {
 	if t.KillTimeout == 0 {
 		t.KillTimeout = DefaultKillTimeout
 	}
+	t.canonicalizeLifecycle(tg)
+	canonicalizeRules(t.Constraints, t.Affinities, nil)
 }
 
 // Validate checks one task. portLabels are the labels the group declares.
@@ -94,6 +111,9 @@ func (t *Task) Validate(portLabels map[string]bool) error {
 				}
 			}
 		}
+		for _, err := range ValidateDockerConfig(t.Config) {
+			add("%w", err)
+		}
 	}
 	if r := t.Resources; r != nil {
 		if r.CPU < 0 || r.MemoryMB < 0 || r.MemoryMaxMB < 0 || r.Cores < 0 {
@@ -105,6 +125,10 @@ func (t *Task) Validate(portLabels map[string]bool) error {
 	}
 	if t.KillTimeout < 0 {
 		add("kill_timeout must not be negative")
+	}
+	errs = append(errs, t.validateLifecycle()...)
+	for _, err := range validateRules(t.Constraints, t.Affinities, nil) {
+		add("%w", err)
 	}
 	return errors.Join(errs...)
 }
@@ -119,6 +143,12 @@ func (t *Task) Copy() *Task {
 	c.Env = maps.Clone(t.Env)
 	c.Meta = maps.Clone(t.Meta)
 	c.Resources = t.Resources.Copy()
+	c.Services = copyServices(t.Services)
+	c.Lifecycle = t.Lifecycle.Copy()
+	c.RestartPolicy = t.RestartPolicy.Copy()
+	c.Constraints = copyConstraints(t.Constraints)
+	c.Affinities = copyAffinities(t.Affinities)
+	c.VolumeMounts = copyVolumeMounts(t.VolumeMounts)
 	return &c
 }
 

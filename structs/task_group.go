@@ -22,6 +22,20 @@ type TaskGroup struct {
 	Networks      []*NetworkResource
 	RestartPolicy *RestartPolicy
 	Meta          map[string]string
+	// Services are the group's discoverable ports (see service.go).
+	Services []*Service
+	// ShutdownDelay is waited before the group's tasks are told to stop
+	// when the allocation is stopped (see lifecycle.go).
+	ShutdownDelay time.Duration
+	Constraints   []*Constraint
+	Affinities    []*Affinity
+	Spreads       []*Spread
+	// ReschedulePolicy says how failed allocations are placed again (see
+	// reschedule.go); nil for system and sysbatch jobs.
+	ReschedulePolicy *ReschedulePolicy `json:",omitempty"`
+	// Volumes and EphemeralDisk: see volumes.go.
+	Volumes       map[string]*VolumeRequest `json:",omitempty"`
+	EphemeralDisk *EphemeralDisk            `json:",omitempty"`
 }
 
 // RestartPolicy says how a failed task is restarted in place: up to Attempts
@@ -77,11 +91,21 @@ func (tg *TaskGroup) Canonicalize(job *Job) {
 		return // left for Validate to report
 	}
 	tg.RestartPolicy = tg.RestartPolicy.Merge(DefaultRestartPolicy(job.Type))
+	if job.Type == JobTypeSystem || job.Type == JobTypeSysBatch {
+		tg.ReschedulePolicy = nil
+	} else {
+		tg.ReschedulePolicy = tg.ReschedulePolicy.Merge(DefaultReschedulePolicy(job.Type))
+	}
+	canonicalizeRules(tg.Constraints, tg.Affinities, tg.Spreads)
+	tg.canonicalizeStorage()
 	for _, n := range tg.Networks {
 		n.Canonicalize()
 	}
 	for _, t := range tg.Tasks {
 		t.Canonicalize(job, tg)
+	}
+	for _, svc := range tg.Services {
+		svc.Canonicalize(job.Name, tg.Name, "")
 	}
 }
 
@@ -111,6 +135,15 @@ func (tg *TaskGroup) Validate(job *Job) error {
 	if len(tg.Networks) > 1 {
 		add("only one network block is supported per group")
 	}
+	if err := tg.ReschedulePolicy.Validate(); err != nil {
+		add("%w", err)
+	}
+	for _, err := range validateRules(tg.Constraints, tg.Affinities, tg.Spreads) {
+		add("%w", err)
+	}
+	for _, err := range tg.validateStorage() {
+		add("%w", err)
+	}
 	labels := map[string]bool{}
 	for _, n := range tg.Networks {
 		for _, p := range n.AllPorts() {
@@ -132,12 +165,23 @@ func (tg *TaskGroup) Validate(job *Job) error {
 			add("network: unknown mode %q", n.Mode)
 		}
 	}
+	errs = append(errs, validateGroupLifecycle(tg)...)
+	for _, svc := range tg.Services {
+		if err := svc.Validate(labels); err != nil {
+			errs = append(errs, fmt.Errorf("group %q: %w", tg.Name, err))
+		}
+	}
 	seen := map[string]bool{}
 	for _, t := range tg.Tasks {
 		if seen[t.Name] {
 			add("task %q is declared twice", t.Name)
 		}
 		seen[t.Name] = true
+		for _, svc := range t.Services {
+			if err := svc.Validate(labels); err != nil {
+				errs = append(errs, fmt.Errorf("group %q: task %q: %w", tg.Name, t.Name, err))
+			}
+		}
 		if err := t.Validate(labels); err != nil {
 			errs = append(errs, fmt.Errorf("group %q: %w", tg.Name, err))
 		}
@@ -153,6 +197,13 @@ func (tg *TaskGroup) Copy() *TaskGroup {
 	c := *tg
 	c.Meta = maps.Clone(tg.Meta)
 	c.RestartPolicy = tg.RestartPolicy.Copy()
+	c.ReschedulePolicy = tg.ReschedulePolicy.Copy()
+	c.Services = copyServices(tg.Services)
+	c.Constraints = copyConstraints(tg.Constraints)
+	c.Affinities = copyAffinities(tg.Affinities)
+	c.Spreads = copySpreads(tg.Spreads)
+	c.Volumes = copyVolumeRequests(tg.Volumes)
+	c.EphemeralDisk = tg.EphemeralDisk.Copy()
 	if tg.Tasks != nil {
 		c.Tasks = make([]*Task, len(tg.Tasks))
 		for i, t := range tg.Tasks {
@@ -187,6 +238,7 @@ type NetworkResource struct {
 	MBits         int    `json:",omitempty"`
 	ReservedPorts []Port
 	DynamicPorts  []Port
+	DNS           *DNSConfig `json:",omitempty"`
 }
 
 // Port is a labelled port. Value is the host port (fixed for reserved ports,
@@ -222,5 +274,6 @@ func (n *NetworkResource) Copy() *NetworkResource {
 	c := *n
 	c.ReservedPorts = slices.Clone(n.ReservedPorts)
 	c.DynamicPorts = slices.Clone(n.DynamicPorts)
+	c.DNS = n.DNS.Copy()
 	return &c
 }

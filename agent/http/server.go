@@ -23,6 +23,8 @@ type Config struct {
 	Client Client
 	// Agent describes this agent for /v1/agent/self; nil answers an empty object.
 	Agent Agent
+	// Operator answers the /v1/operator routes; nil (no server) answers 500.
+	Operator Operator
 	// Logger receives one debug line per request; nil discards.
 	Logger *slog.Logger
 	// ParseJob turns HCL into a job for /v1/jobs/parse. Nil uses jobspec.Parse.
@@ -88,6 +90,15 @@ func New(cfg Config) http.Handler {
 	mux.HandleFunc("GET /v1/agent/self", a.read(a.agentSelf))
 	// Client.
 	mux.HandleFunc("GET /v1/client/fs/logs/{alloc}", a.allocLogs)
+	a.registerAllocOps(mux) // alloc_ops.go: restart, signal, stop, exec, stats, fs
+	a.registerOperator(mux) // operator.go: raft peers, snapshots
+	// job_plan.go, job_versions.go and operator_scheduler.go: dry runs,
+	// versions, revert, scale, scheduler configuration.
+	a.registerJobPlan(mux)
+	a.registerJobVersions(mux)
+	a.registerSchedulerConfig(mux)
+	// agent_members.go: gossip members, join, force-leave.
+	a.registerMembership(mux)
 
 	return a.logRequests(mux)
 }

@@ -37,6 +37,10 @@ type Config struct {
 	Clock   clock.Clock
 	Logger  *slog.Logger
 
+	// PreviousDone returns the Done channel of another allocation this
+	// client runs, or nil; a sticky disk waits on it (sticky.go).
+	PreviousDone func(allocID string) <-chan struct{}
+
 	// OnUpdate receives the allocation (ID, ClientStatus,
 	// ClientDescription, TaskStates) after each change. It must not block.
 	OnUpdate func(update *structs.Allocation)
@@ -60,6 +64,11 @@ type AllocRunner struct {
 	invalid error
 	// killed is set once the tasks were told to stop, so it is done once.
 	killed bool
+	// noShutdownDelay makes that stop skip the tasks' shutdown_delay.
+	noShutdownDelay bool
+
+	// phases starts tasks in lifecycle order (lifecycle.go); set by Run.
+	phases *phases
 }
 
 // New prepares a runner for alloc, re-attaching to the tasks recorded in
@@ -162,6 +171,18 @@ func (ar *AllocRunner) Run(ctx context.Context) {
 			ar.mu.Unlock()
 		}
 	}
+	if ar.invalid == nil {
+		if err := ar.takeOverPreviousData(ctx); err != nil && ctx.Err() == nil {
+			ar.logger.Warn("could not take over the previous allocation's data", "error", err)
+		}
+	}
+	if ar.invalid == nil {
+		if err := ar.setupGroupNetwork(ctx); err != nil {
+			ar.mu.Lock()
+			ar.invalid = err
+			ar.mu.Unlock()
+		}
+	}
 	if ar.invalid != nil {
 		ar.logger.Error("allocation cannot run", "error", ar.invalid)
 		ar.report()
@@ -170,9 +191,7 @@ func (ar *AllocRunner) Run(ctx context.Context) {
 	}
 
 	var wg sync.WaitGroup
-	for _, tr := range ar.tasks {
-		wg.Go(func() { tr.Run(ctx) })
-	}
+	ar.startLifecycle(ctx, &wg)
 	allDone := make(chan struct{})
 	go func() {
 		for _, tr := range ar.tasks {
@@ -197,8 +216,10 @@ func (ar *AllocRunner) Run(ctx context.Context) {
 		select {
 		case <-ar.changed:
 			ar.superviseTasks()
+			ar.advance()
 			ar.report()
 		case <-allDone:
+			ar.teardownGroupNetwork()
 			ar.report()
 			close(ar.done)
 			wg.Wait()
@@ -253,9 +274,20 @@ func (ar *AllocRunner) killAll(reason string) {
 		return
 	}
 	ar.logger.Info("stopping tasks", "reason", reason)
+	ar.mu.Lock()
+	noDelay := ar.noShutdownDelay
+	ar.mu.Unlock()
 	for _, tr := range ar.tasks {
-		tr.Kill(reason)
+		switch {
+		case ar.isPoststop(tr.Name()):
+			// Poststop tasks run after the others stopped (lifecycle.go).
+		case noDelay:
+			tr.KillWithoutDelay(reason)
+		default:
+			tr.Kill(reason)
+		}
 	}
+	ar.notify() // the watch loop starts what must now run (lifecycle.go)
 }
 
 // report sends the current client status to OnUpdate.
@@ -286,7 +318,7 @@ func (ar *AllocRunner) Update(alloc *structs.Allocation) {
 		if reason == "" {
 			reason = "allocation is being stopped"
 		}
-		ar.killAll(reason)
+		ar.stopAfterShutdownDelay(alloc, reason)
 	}
 }
 

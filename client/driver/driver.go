@@ -6,6 +6,7 @@ package driver
 import (
 	"context"
 	"errors"
+	"io"
 	"time"
 )
 
@@ -50,6 +51,9 @@ type TaskConfig struct {
 
 	// KillTimeout is how long StopTask waits after the signal before killing.
 	KillTimeout time.Duration
+
+	// The group's pod-like sharing: see pod.go.
+	Pod
 }
 
 // PortMapping is one port of the group network: HostPort on HostIP is
@@ -112,4 +116,64 @@ type Driver interface {
 	DestroyTask(ctx context.Context, h *TaskHandle, force bool) error
 	// RecoverTask reattaches to a task started by an earlier client process.
 	RecoverTask(ctx context.Context, h *TaskHandle) error
+}
+
+// The interfaces below are optional: a driver implements those it can, and
+// the client answers "not supported" for the others.
+
+// ExecOptions describe a command to run inside a running task.
+type ExecOptions struct {
+	Command []string
+	// Tty gives the command a terminal: stdout and stderr then arrive as
+	// one stream on Stdout.
+	Tty bool
+	// Stdin is read until EOF and fed to the command; nil gives it none.
+	Stdin io.Reader
+	// Stdout and Stderr receive the command's output.
+	Stdout io.Writer
+	Stderr io.Writer
+	// Resize receives terminal size changes (with Tty).
+	Resize <-chan TerminalSize
+}
+
+// TerminalSize is the size of an exec's terminal.
+type TerminalSize struct {
+	Height, Width int
+}
+
+// ExecDriver runs commands inside running tasks (`alloc exec`).
+type ExecDriver interface {
+	// ExecTask runs opts.Command in the task and returns its exit code once
+	// it ends and its output was written. Ending ctx ends the command.
+	ExecTask(ctx context.Context, h *TaskHandle, opts *ExecOptions) (exitCode int, err error)
+}
+
+// SignalDriver sends signals to running tasks (`alloc signal`).
+type SignalDriver interface {
+	// SignalTask sends sig ("SIGHUP", "HUP" or a number) to the task.
+	SignalTask(ctx context.Context, h *TaskHandle, sig string) error
+}
+
+// StatsDriver reports what a running task uses (`alloc status -stats`).
+type StatsDriver interface {
+	// TaskStats samples the task's resource usage once.
+	TaskStats(ctx context.Context, h *TaskHandle) (*TaskResourceUsage, error)
+}
+
+// TaskResourceUsage is one sample of a task's usage, in the units of
+// Nomad's ResourceUsage: bytes for memory, MHz-ticks and percent for CPU.
+type TaskResourceUsage struct {
+	Timestamp time.Time
+
+	// Memory in bytes.
+	RSS, Cache, Swap, Usage, MaxUsage uint64
+	// MemoryMeasured names the memory fields the driver filled.
+	MemoryMeasured []string
+
+	// CPU: Percent of one core (100 is one full core), time in user and
+	// system mode as percentages too, and throttling.
+	Percent, UserMode, SystemMode   float64
+	ThrottledPeriods, ThrottledTime uint64
+	// CPUMeasured names the CPU fields the driver filled.
+	CPUMeasured []string
 }

@@ -23,6 +23,9 @@ const (
 type restartTracker struct {
 	policy structs.RestartPolicy
 	batch  bool
+	// ephemeral marks a lifecycle task that is not a sidecar: it runs to
+	// completion, so a successful exit ends it whatever the job type.
+	ephemeral bool
 
 	// count is the restarts in the interval that began at intervalStart.
 	count         int
@@ -49,7 +52,7 @@ func newRestartTracker(policy *structs.RestartPolicy, jobType string) *restartTr
 // next decides after the task ended (successful: exit 0, no signal) or
 // failed to start (successful false).
 func (r *restartTracker) next(now time.Time, successful bool) restartDecision {
-	if successful && r.batch {
+	if successful && (r.batch || r.ephemeral) {
 		return restartDecision{reason: reasonBatchSuccessful}
 	}
 	if r.intervalStart.IsZero() || now.Sub(r.intervalStart) > r.policy.Interval {

@@ -34,6 +34,7 @@ func buildTaskConfig(alloc *structs.Allocation, task *structs.Task, env *taskenv
 			cfg.Namespace = alloc.Job.Namespace
 		}
 	}
+	cfg.DriverConfig = config
 	cpu, mem, _ := taskenv.Limits(alloc, task)
 	cfg.CPUShares, cfg.MemoryMB = int(cpu), int(mem)
 	cfg.KillTimeout = killTimeout(task)

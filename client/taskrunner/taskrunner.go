@@ -68,6 +68,16 @@ type TaskRunner struct {
 	killOnce   sync.Once
 	killCh     chan struct{}
 	killReason string
+	// killNoDelay skips the task's shutdown_delay (alloc stop -no-shutdown-delay).
+	killNoDelay bool
+
+	// pod is what the task shares with its group (pod.go).
+	pod podState
+
+	// restartCh carries a user's restart request (alloc restart) to Run;
+	// handle is the running task's, for exec, signals and stats (ops.go).
+	restartCh chan struct{}
+	handle    *driver.TaskHandle
 
 	done chan struct{}
 }
@@ -88,6 +98,8 @@ func New(cfg Config) *TaskRunner {
 		restored: cfg.Handle,
 		killCh:   make(chan struct{}),
 		done:     make(chan struct{}),
+
+		restartCh: make(chan struct{}, 1),
 	}
 	if tr.logger == nil {
 		tr.logger = slog.Default()
@@ -96,15 +108,18 @@ func New(cfg Config) *TaskRunner {
 		tr.store = noStore{}
 	}
 	tr.logger = tr.logger.With("alloc_id", cfg.Alloc.ID, "task", cfg.Task.Name)
-	var policy *structs.RestartPolicy
+	// The task's own restart policy (its group's, merged under the task's
+	// restart block by Canonicalize) wins over the group's.
+	policy := cfg.Task.RestartPolicy
 	jobType := structs.JobTypeService
 	if cfg.Alloc.Job != nil {
 		jobType = cfg.Alloc.Job.Type
-		if tg := cfg.Alloc.Job.LookupTaskGroup(cfg.Alloc.TaskGroup); tg != nil {
+		if tg := cfg.Alloc.Job.LookupTaskGroup(cfg.Alloc.TaskGroup); tg != nil && policy == nil {
 			policy = tg.RestartPolicy
 		}
 	}
 	tr.restarts = newRestartTracker(policy, jobType)
+	tr.restarts.ephemeral = cfg.Task.Lifecycle.IsEphemeral()
 
 	if cfg.State != nil {
 		tr.state = cfg.State.Copy()
@@ -179,24 +194,31 @@ func (tr *TaskRunner) Run(ctx context.Context) {
 				return
 			case err != nil:
 				tr.emit(driverFailureEvent(tr.clock.Now(), err))
-				if !tr.restartOrDie(ctx, tr.restarts.next(tr.clock.Now(), false)) {
+				if !tr.startFailure(ctx, err) {
 					return
 				}
 				continue
 			}
 		}
 
-		res, killed := tr.wait(ctx, h)
+		res, end := tr.wait(ctx, h)
 		if ctx.Err() != nil {
 			return // shutting down: leave the task and its handle as they are
 		}
 		tr.destroyHandle(ctx, h)
 		h = nil
-		if killed {
+		if end == waitKilled {
 			tr.die(false, killedEvent(tr.clock.Now()))
 			return
 		}
 		tr.emit(terminatedEvent(tr.clock.Now(), res))
+		if end == waitRestarted {
+			// A user's restart does not count against the restart policy.
+			if !tr.restartOrDie(ctx, userRestartDecision()) {
+				return
+			}
+			continue
+		}
 		if !tr.restartOrDie(ctx, tr.restarts.next(tr.clock.Now(), res.Successful())) {
 			return
 		}
@@ -219,6 +241,7 @@ func (tr *TaskRunner) recover(ctx context.Context) *driver.TaskHandle {
 		return nil
 	}
 	tr.logger.Info("recovered task")
+	tr.setHandle(h)
 	tr.update(func(s *structs.TaskState) { s.State = structs.TaskStateRunning })
 	return h
 }
@@ -238,6 +261,9 @@ func (tr *TaskRunner) start(ctx context.Context) (*driver.TaskHandle, error) {
 	if err != nil {
 		return nil, &setupError{err}
 	}
+	if err := tr.preparePod(cfg); err != nil {
+		return nil, &setupError{err}
+	}
 	// A kill cancels a start in progress (an image pull can take minutes).
 	startCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -249,13 +275,18 @@ func (tr *TaskRunner) start(ctx context.Context) (*driver.TaskHandle, error) {
 		}
 	}()
 	h, err := tr.driver.StartTask(startCtx, cfg)
+	if errors.Is(err, driver.ErrInvalidConfig) {
+		return nil, &setupError{err}
+	}
 	if err != nil {
 		return nil, err
 	}
+	tr.pullSucceeded()
 	if err := tr.store.PutTaskHandle(tr.alloc.ID, tr.task.Name, h); err != nil {
 		// The task runs; only re-attaching after a client restart is at risk.
 		tr.logger.Error("failed to persist task handle", "error", err)
 	}
+	tr.setHandle(h)
 	now := tr.clock.Now()
 	tr.update(func(s *structs.TaskState) {
 		s.State = structs.TaskStateRunning
@@ -267,19 +298,35 @@ func (tr *TaskRunner) start(ctx context.Context) (*driver.TaskHandle, error) {
 	return h, nil
 }
 
-// wait blocks until the task exits, and stops it first if Kill is called.
-// It returns a nil result only when ctx ended.
-func (tr *TaskRunner) wait(ctx context.Context, h *driver.TaskHandle) (res *driver.ExitResult, killed bool) {
+// waitEnd says why wait returned.
+type waitEnd int
+
+const (
+	waitExited    waitEnd = iota // the task exited by itself (or ctx ended)
+	waitKilled                   // Kill stopped it
+	waitRestarted                // Restart stopped it, to start again
+)
+
+// wait blocks until the task exits, and stops it first if Kill or Restart
+// is called. It returns a nil result only when ctx ended.
+func (tr *TaskRunner) wait(ctx context.Context, h *driver.TaskHandle) (*driver.ExitResult, waitEnd) {
 	ch, err := tr.driver.WaitTask(ctx, h)
 	if err != nil {
-		return &driver.ExitResult{Err: fmt.Errorf("waiting for task: %w", err)}, false
+		return &driver.ExitResult{Err: fmt.Errorf("waiting for task: %w", err)}, waitExited
 	}
+	end := waitKilled
 	select {
 	case res, ok := <-ch:
-		return tr.result(ctx, res, ok), false
+		return tr.result(ctx, res, ok), waitExited
 	case <-ctx.Done():
-		return nil, false
+		return nil, waitExited
 	case <-tr.killCh:
+		if !tr.shutdownDelay(ctx) {
+			return nil, waitExited
+		}
+	case <-tr.restartCh:
+		end = waitRestarted
+		tr.emit(restartSignalEvent(tr.clock.Now()))
 	}
 
 	timeout := killTimeout(tr.task)
@@ -292,9 +339,9 @@ func (tr *TaskRunner) wait(ctx context.Context, h *driver.TaskHandle) (res *driv
 	}
 	select {
 	case res, ok := <-ch:
-		return tr.result(ctx, res, ok), true
+		return tr.result(ctx, res, ok), end
 	case <-ctx.Done():
-		return nil, true
+		return nil, end
 	}
 }
 
@@ -312,6 +359,7 @@ func (tr *TaskRunner) result(ctx context.Context, res *driver.ExitResult, ok boo
 // destroyHandle removes the exited task's container (its output is in the
 // log files) so a restart can create a fresh one.
 func (tr *TaskRunner) destroyHandle(ctx context.Context, h *driver.TaskHandle) {
+	tr.setHandle(nil)
 	if err := tr.driver.DestroyTask(ctx, h, true); err != nil {
 		tr.logger.Warn("failed to destroy exited task", "error", err)
 	}
@@ -343,6 +391,8 @@ func (tr *TaskRunner) restartOrDie(ctx context.Context, d restartDecision) bool 
 	select {
 	case <-timer.C():
 		return true
+	case <-tr.restartCh:
+		return true // a user's restart cuts the delay short
 	case <-tr.killCh:
 		tr.die(false, killedEvent(tr.clock.Now()))
 		return false

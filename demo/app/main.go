@@ -20,7 +20,12 @@
 //	GET /health  200 "ok", or 500 when FAIL_HEALTH=1
 //
 // SIGTERM and SIGINT make it exit 0 promptly, as a well-behaved service
-// would; tests of kill escalation use a signal it does not handle.
+// would; tests of kill escalation use a signal it does not handle. SIGHUP
+// is logged ("drover-demo: SIGHUP received") and otherwise ignored, as a
+// reload would be, so tests can see a signal arrive.
+//
+// With arguments it runs a subcommand instead of serving (echo, exit,
+// sleep, cat, write, env: see subcommands.go), for short tasks and exec.
 package main
 
 import (
@@ -43,6 +48,9 @@ import (
 var version = "dev"
 
 func main() {
+	if len(os.Args) > 1 {
+		os.Exit(subcommand(os.Args[1:], os.Stdout, os.Stderr))
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	os.Exit(run(ctx, os.Getenv, os.Stdout))
@@ -168,6 +176,8 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) int 
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
+	stopHUP := logHangups(ctx, stdout)
+	defer stopHUP()
 
 	// A nil channel never fires, so without CRASH_AFTER only the other
 	// cases can end the loop.

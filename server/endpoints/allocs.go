@@ -13,6 +13,9 @@ import (
 
 // AllocList lists allocations, filtered by ID prefix.
 func (e *Endpoints) AllocList(ctx context.Context, q *structs.QueryOptions) ([]*structs.AllocListStub, structs.QueryMeta, error) {
+	if out, meta, ok, err := forwardRead[[]*structs.AllocListStub](ctx, e, "AllocList", ReadArgs{Query: q}); ok {
+		return out, meta, err
+	}
 	var out []*structs.AllocListStub
 	meta, err := e.query(ctx, q, func(ws memdb.WatchSet, s *state.StateStore) (uint64, error) {
 		out = []*structs.AllocListStub{}
@@ -37,6 +40,9 @@ func (e *Endpoints) AllocList(ctx context.Context, q *structs.QueryOptions) ([]*
 
 // AllocGet returns one allocation.
 func (e *Endpoints) AllocGet(ctx context.Context, q *structs.QueryOptions, allocID string) (*structs.Allocation, structs.QueryMeta, error) {
+	if out, meta, ok, err := forwardRead[*structs.Allocation](ctx, e, "AllocGet", ReadArgs{Query: q, ID: allocID}); ok {
+		return out, meta, err
+	}
 	var out *structs.Allocation
 	meta, err := e.query(ctx, q, func(ws memdb.WatchSet, s *state.StateStore) (uint64, error) {
 		a, err := s.AllocByID(ws, allocID)
@@ -54,6 +60,9 @@ func (e *Endpoints) AllocGet(ctx context.Context, q *structs.QueryOptions, alloc
 
 // EvalList lists evaluations, filtered by ID prefix.
 func (e *Endpoints) EvalList(ctx context.Context, q *structs.QueryOptions) ([]*structs.Evaluation, structs.QueryMeta, error) {
+	if out, meta, ok, err := forwardRead[[]*structs.Evaluation](ctx, e, "EvalList", ReadArgs{Query: q}); ok {
+		return out, meta, err
+	}
 	var out []*structs.Evaluation
 	meta, err := e.query(ctx, q, func(ws memdb.WatchSet, s *state.StateStore) (uint64, error) {
 		out = []*structs.Evaluation{}
@@ -78,6 +87,9 @@ func (e *Endpoints) EvalList(ctx context.Context, q *structs.QueryOptions) ([]*s
 
 // EvalGet returns one evaluation.
 func (e *Endpoints) EvalGet(ctx context.Context, q *structs.QueryOptions, evalID string) (*structs.Evaluation, structs.QueryMeta, error) {
+	if out, meta, ok, err := forwardRead[*structs.Evaluation](ctx, e, "EvalGet", ReadArgs{Query: q, ID: evalID}); ok {
+		return out, meta, err
+	}
 	var out *structs.Evaluation
 	meta, err := e.query(ctx, q, func(ws memdb.WatchSet, s *state.StateStore) (uint64, error) {
 		ev, err := s.EvalByID(ws, evalID)

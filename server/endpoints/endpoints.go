@@ -7,6 +7,7 @@ package endpoints
 import (
 	"context"
 	"log/slog"
+	"math/rand/v2"
 	"time"
 
 	"github.com/hashicorp/go-memdb"
@@ -31,6 +32,16 @@ type Deps struct {
 	Logger     *slog.Logger
 	// Now is the clock for submit and modify times (time.Now when nil).
 	Now func() time.Time
+
+	// Forward calls method on the server at addr (the leader); nil answers
+	// everything locally, as a lone server may.
+	Forward func(ctx context.Context, addr, method string, args, reply any) error
+	// LastContact is how long ago this server last heard from the leader
+	// (0 on the leader); nil reports 0.
+	LastContact func() time.Duration
+	// LeaderWait is how long a request waits for a leader to be elected
+	// (5 s when zero).
+	LeaderWait time.Duration
 }
 
 // Endpoints serves requests.
@@ -63,6 +74,9 @@ func (e *Endpoints) query(ctx context.Context, q *structs.QueryOptions, run func
 	if wait <= 0 || wait > maxQueryWait {
 		wait = defaultQueryWait
 	}
+	// Jitter, as Nomad's: many clients that started together do not all
+	// come back at the same moment.
+	wait += rand.N(wait/16 + 1)
 	var index uint64
 	err := e.d.State().BlockingQuery(ctx, q.MinQueryIndex, wait, func(ws memdb.WatchSet, s *state.StateStore) (uint64, error) {
 		i, err := run(ws, s)
@@ -73,6 +87,9 @@ func (e *Endpoints) query(ctx context.Context, q *structs.QueryOptions, run func
 		index = 1 // Nomad never answers index 0: clients would spin
 	}
 	meta := structs.QueryMeta{Index: index, KnownLeader: e.d.Leader() != ""}
+	if e.d.LastContact != nil && !e.d.IsLeader() {
+		meta.LastContact = e.d.LastContact()
+	}
 	return meta, err
 }
 

@@ -17,6 +17,14 @@ import (
 // JobRegister validates a job, stores it with an evaluation in one Raft
 // entry, and returns the evaluation's ID.
 func (e *Endpoints) JobRegister(ctx context.Context, req *structs.JobRegisterRequest) (*structs.JobRegisterResponse, error) {
+	var fwd IndexedReply[structs.JobRegisterResponse]
+	if ok, err := e.forward(ctx, "JobRegister", false, req, &fwd); ok {
+		if err != nil {
+			return nil, err
+		}
+		fwd.Value.Index = fwd.Index
+		return fwd.Value, nil
+	}
 	if req == nil || req.Job == nil {
 		return nil, structs.BadRequest(errors.New("missing job"))
 	}
@@ -27,6 +35,9 @@ func (e *Endpoints) JobRegister(ctx context.Context, req *structs.JobRegisterReq
 	}
 	if job.Region != e.d.Region {
 		return nil, structs.BadRequest(fmt.Errorf("job %q is for region %q, but this cluster is region %q", job.ID, job.Region, e.d.Region))
+	}
+	if err := e.registrationAllowed(); err != nil {
+		return nil, err
 	}
 	existing, err := e.d.State().JobByID(nil, job.Namespace, job.ID)
 	if err != nil {
@@ -54,6 +65,7 @@ func (e *Endpoints) JobRegister(ctx context.Context, req *structs.JobRegisterReq
 	if stored, err := e.d.State().JobByID(nil, job.Namespace, job.ID); err == nil && stored != nil {
 		resp.JobModifyIndex = stored.JobModifyIndex
 	}
+	resp.Warnings = e.schedulingWarnings(job)
 	return resp, nil
 }
 
@@ -75,6 +87,14 @@ func (e *Endpoints) newEval(job *structs.Job, trigger string) *structs.Evaluatio
 // JobDeregister stops a job (a new, stopped version) or, with purge,
 // removes it; either way an evaluation stops its allocations.
 func (e *Endpoints) JobDeregister(ctx context.Context, namespace, jobID string, purge bool) (*structs.JobDeregisterResponse, error) {
+	var fwd IndexedReply[structs.JobDeregisterResponse]
+	if ok, err := e.forward(ctx, "JobDeregister", false, &JobDeregisterArgs{Namespace: namespace, JobID: jobID, Purge: purge}, &fwd); ok {
+		if err != nil {
+			return nil, err
+		}
+		fwd.Value.Index = fwd.Index
+		return fwd.Value, nil
+	}
 	if namespace == "" {
 		namespace = structs.DefaultNamespace
 	}
@@ -98,6 +118,9 @@ func (e *Endpoints) JobDeregister(ctx context.Context, namespace, jobID string, 
 
 // JobList lists jobs of the namespace ("*" for all), filtered by ID prefix.
 func (e *Endpoints) JobList(ctx context.Context, q *structs.QueryOptions) ([]*structs.JobListStub, structs.QueryMeta, error) {
+	if out, meta, ok, err := forwardRead[[]*structs.JobListStub](ctx, e, "JobList", ReadArgs{Query: q}); ok {
+		return out, meta, err
+	}
 	var out []*structs.JobListStub
 	meta, err := e.query(ctx, q, func(ws memdb.WatchSet, s *state.StateStore) (uint64, error) {
 		out = []*structs.JobListStub{}
@@ -126,6 +149,9 @@ func (e *Endpoints) JobList(ctx context.Context, q *structs.QueryOptions) ([]*st
 
 // JobGet returns one job.
 func (e *Endpoints) JobGet(ctx context.Context, q *structs.QueryOptions, jobID string) (*structs.Job, structs.QueryMeta, error) {
+	if out, meta, ok, err := forwardRead[*structs.Job](ctx, e, "JobGet", ReadArgs{Query: q, ID: jobID}); ok {
+		return out, meta, err
+	}
 	var out *structs.Job
 	meta, err := e.query(ctx, q, func(ws memdb.WatchSet, s *state.StateStore) (uint64, error) {
 		j, err := s.JobByID(ws, namespaceOf(q), jobID)
@@ -143,6 +169,9 @@ func (e *Endpoints) JobGet(ctx context.Context, q *structs.QueryOptions, jobID s
 
 // JobAllocations lists a job's allocations.
 func (e *Endpoints) JobAllocations(ctx context.Context, q *structs.QueryOptions, jobID string, all bool) ([]*structs.AllocListStub, structs.QueryMeta, error) {
+	if out, meta, ok, err := forwardRead[[]*structs.AllocListStub](ctx, e, "JobAllocations", ReadArgs{Query: q, ID: jobID, All: all}); ok {
+		return out, meta, err
+	}
 	var out []*structs.AllocListStub
 	meta, err := e.query(ctx, q, func(ws memdb.WatchSet, s *state.StateStore) (uint64, error) {
 		out = []*structs.AllocListStub{}
@@ -160,6 +189,9 @@ func (e *Endpoints) JobAllocations(ctx context.Context, q *structs.QueryOptions,
 
 // JobEvaluations lists a job's evaluations.
 func (e *Endpoints) JobEvaluations(ctx context.Context, q *structs.QueryOptions, jobID string) ([]*structs.Evaluation, structs.QueryMeta, error) {
+	if out, meta, ok, err := forwardRead[[]*structs.Evaluation](ctx, e, "JobEvaluations", ReadArgs{Query: q, ID: jobID}); ok {
+		return out, meta, err
+	}
 	var out []*structs.Evaluation
 	meta, err := e.query(ctx, q, func(ws memdb.WatchSet, s *state.StateStore) (uint64, error) {
 		evals, err := s.EvalsByJob(ws, namespaceOf(q), jobID)
@@ -174,6 +206,9 @@ func (e *Endpoints) JobEvaluations(ctx context.Context, q *structs.QueryOptions,
 
 // JobSummary returns a job's allocation counts per group.
 func (e *Endpoints) JobSummary(ctx context.Context, q *structs.QueryOptions, jobID string) (*structs.JobSummary, structs.QueryMeta, error) {
+	if out, meta, ok, err := forwardRead[*structs.JobSummary](ctx, e, "JobSummary", ReadArgs{Query: q, ID: jobID}); ok {
+		return out, meta, err
+	}
 	var out *structs.JobSummary
 	meta, err := e.query(ctx, q, func(ws memdb.WatchSet, s *state.StateStore) (uint64, error) {
 		sum, err := s.JobSummaryByID(ws, namespaceOf(q), jobID)

@@ -16,6 +16,9 @@ import (
 
 // NodeList lists nodes, filtered by ID prefix.
 func (e *Endpoints) NodeList(ctx context.Context, q *structs.QueryOptions) ([]*structs.NodeListStub, structs.QueryMeta, error) {
+	if out, meta, ok, err := forwardRead[[]*structs.NodeListStub](ctx, e, "NodeList", ReadArgs{Query: q}); ok {
+		return out, meta, err
+	}
 	var out []*structs.NodeListStub
 	meta, err := e.query(ctx, q, func(ws memdb.WatchSet, s *state.StateStore) (uint64, error) {
 		out = []*structs.NodeListStub{}
@@ -36,6 +39,9 @@ func (e *Endpoints) NodeList(ctx context.Context, q *structs.QueryOptions) ([]*s
 
 // NodeGet returns one node.
 func (e *Endpoints) NodeGet(ctx context.Context, q *structs.QueryOptions, nodeID string) (*structs.Node, structs.QueryMeta, error) {
+	if out, meta, ok, err := forwardRead[*structs.Node](ctx, e, "NodeGet", ReadArgs{Query: q, ID: nodeID}); ok {
+		return out, meta, err
+	}
 	var out *structs.Node
 	meta, err := e.query(ctx, q, func(ws memdb.WatchSet, s *state.StateStore) (uint64, error) {
 		n, err := s.NodeByID(ws, nodeID)
@@ -54,6 +60,14 @@ func (e *Endpoints) NodeGet(ctx context.Context, q *structs.QueryOptions, nodeID
 // RegisterNode creates or updates a client's node and starts its heartbeat
 // timer. A new or returning node may be the capacity a blocked job waits for.
 func (e *Endpoints) RegisterNode(ctx context.Context, node *structs.Node) (time.Duration, error) {
+	var reply structs.HeartbeatTTLReply
+	args := &structs.NodeRegisterArgs{Node: node}
+	if node != nil {
+		args.SecretID = node.SecretID
+	}
+	if ok, err := e.forward(ctx, "RegisterNode", false, args, &reply); ok {
+		return reply.TTL, err
+	}
 	if node == nil || node.ID == "" {
 		return 0, structs.BadRequest(errors.New("node registration needs a node with an ID"))
 	}
@@ -74,14 +88,22 @@ func (e *Endpoints) RegisterNode(ctx context.Context, node *structs.Node) (time.
 		n.NodePool = "default"
 	}
 	n.StatusUpdatedAt = e.now()
+	n.ComputedClass = n.ComputeClass()
 	// Eligibility and drain belong to operators, not to the client.
-	if old, err := e.d.State().NodeByID(nil, n.ID); err != nil {
+	old, err := e.d.State().NodeByID(nil, n.ID)
+	if err != nil {
 		return 0, err
 	} else if old != nil {
 		n.SchedulingEligibility = old.SchedulingEligibility
 		n.Drain = old.Drain
 	}
-	if _, err := e.d.Apply(fsm.NodeRegister, &fsm.NodeRegisterRequest{Node: n}); err != nil {
+	req := &fsm.NodeRegisterRequest{Node: n}
+	if nodeNeedsSystemEvals(old, n) {
+		if req.Evals, err = e.systemJobEvals(n.ID); err != nil {
+			return 0, err
+		}
+	}
+	if _, err := e.d.Apply(fsm.NodeRegister, req); err != nil {
 		return 0, err
 	}
 	ttl := e.d.Heartbeats.Reset(n.ID)
@@ -92,6 +114,10 @@ func (e *Endpoints) RegisterNode(ctx context.Context, node *structs.Node) (time.
 // Heartbeat renews a node's liveness. A node marked down that beats again
 // comes back ready.
 func (e *Endpoints) Heartbeat(ctx context.Context, nodeID, status string) (time.Duration, error) {
+	var reply structs.HeartbeatTTLReply
+	if ok, err := e.forward(ctx, "Heartbeat", false, &structs.NodeHeartbeatArgs{NodeID: nodeID, Status: status}, &reply); ok {
+		return reply.TTL, err
+	}
 	node, err := e.d.State().NodeByID(nil, nodeID)
 	if err != nil {
 		return 0, err
@@ -104,6 +130,11 @@ func (e *Endpoints) Heartbeat(ctx context.Context, nodeID, status string) (time.
 	}
 	if node.Status != status {
 		req := &fsm.NodeUpdateStatusRequest{NodeID: nodeID, Status: status, UpdatedAt: e.now()}
+		if status == structs.NodeStatusReady {
+			if req.Evals, err = e.systemJobEvals(nodeID); err != nil {
+				return 0, err
+			}
+		}
 		if _, err := e.d.Apply(fsm.NodeUpdateStatus, req); err != nil {
 			return 0, err
 		}
@@ -162,6 +193,12 @@ func (e *Endpoints) applyEvals(evals []*structs.Evaluation) error {
 
 // NodeAllocations is a client's blocking query for what it should run.
 func (e *Endpoints) NodeAllocations(ctx context.Context, nodeID string, minIndex uint64, wait time.Duration) ([]*structs.Allocation, uint64, error) {
+	// Stale, as Nomad's: any server may tell a client what it runs, so
+	// clients spread over the servers instead of all asking the leader.
+	var reply structs.NodeAllocationsReply
+	if ok, err := e.forward(ctx, "NodeAllocations", true, &structs.NodeAllocationsArgs{NodeID: nodeID, MinIndex: minIndex, Wait: wait}, &reply); ok {
+		return reply.Allocs, reply.Index, err
+	}
 	var out []*structs.Allocation
 	q := &structs.QueryOptions{MinQueryIndex: minIndex, MaxQueryTime: wait}
 	meta, err := e.query(ctx, q, func(ws memdb.WatchSet, s *state.StateStore) (uint64, error) {
@@ -190,6 +227,9 @@ func (e *Endpoints) NodeAllocations(ctx context.Context, nodeID string, minIndex
 // failed allocation gets its job re-evaluated (to replace it), and any that
 // ended frees capacity a blocked job may be waiting for.
 func (e *Endpoints) UpdateAllocations(ctx context.Context, allocs []*structs.Allocation) error {
+	if ok, err := e.forward(ctx, "UpdateAllocations", false, allocs, nil); ok {
+		return err
+	}
 	if len(allocs) == 0 {
 		return nil
 	}

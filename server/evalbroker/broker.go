@@ -55,6 +55,8 @@ type Broker struct {
 	deliveries map[string]int
 	// wake is closed and replaced whenever something becomes ready.
 	wake chan struct{}
+	// delayed holds the timers of evaluations waiting for their WaitUntil.
+	delayed map[string]*time.Timer
 }
 
 type jobKey struct{ namespace, id string }
@@ -82,6 +84,10 @@ func (b *Broker) reset() {
 	for _, o := range b.unack {
 		o.timer.Stop()
 	}
+	for _, t := range b.delayed {
+		t.Stop()
+	}
+	b.delayed = map[string]*time.Timer{}
 	b.known = map[string]struct{}{}
 	b.ready = nil
 	b.inflight = map[jobKey]string{}
@@ -122,8 +128,26 @@ func (b *Broker) Enqueue(evals ...*structs.Evaluation) {
 			continue
 		}
 		b.known[e.ID] = struct{}{}
+		if wait := time.Until(e.WaitUntil); !e.WaitUntil.IsZero() && wait > 0 {
+			b.delayLocked(e.Copy(), wait)
+			continue
+		}
 		b.enqueueLocked(e.Copy())
 	}
+}
+
+// delayLocked enqueues the evaluation once its WaitUntil has come, unless
+// the broker was reset (leadership lost) meanwhile.
+func (b *Broker) delayLocked(e *structs.Evaluation, wait time.Duration) {
+	b.delayed[e.ID] = time.AfterFunc(wait, func() {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if _, ok := b.delayed[e.ID]; !ok || !b.enabled {
+			return
+		}
+		delete(b.delayed, e.ID)
+		b.enqueueLocked(e)
+	})
 }
 
 func (b *Broker) enqueueLocked(e *structs.Evaluation) {

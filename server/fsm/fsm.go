@@ -191,6 +191,27 @@ func (f *FSM) dispatch(t MessageType, index uint64, body []byte) ([]string, erro
 			return nil, err
 		}
 		return nil, store.DeleteEvals(index, req.Evals, req.Allocs)
+
+	case AllocUpdateDesiredTransition:
+		req, err := decode[AllocUpdateDesiredTransitionRequest](t, body)
+		if err != nil {
+			return nil, err
+		}
+		return evalIDs(req.Evals), store.UpdateAllocsDesiredTransitions(index, req.Allocs, req.Evals...)
+
+	case SchedulerConfigSet:
+		req, err := decode[SchedulerConfigSetRequest](t, body)
+		if err != nil {
+			return nil, err
+		}
+		return nil, store.SchedulerSetConfig(index, req.Config, req.CAS, req.Index)
+
+	case JobStability:
+		req, err := decode[JobStabilityRequest](t, body)
+		if err != nil {
+			return nil, err
+		}
+		return nil, store.SetJobStability(index, req.Namespace, req.JobID, req.JobVersion, req.Stable)
 	}
 	return nil, fmt.Errorf("fsm: %w %d", ErrUnknownMessageType, uint8(t))
 }

@@ -225,6 +225,7 @@ func TestMessageTypesAreStable(t *testing.T) {
 	want := map[MessageType]uint8{
 		JobRegister: 0, JobDeregister: 1, EvalUpdate: 2, AllocClientUpdate: 3,
 		ApplyPlanResults: 4, NodeRegister: 5, NodeUpdateStatus: 6, EvalDelete: 7,
+		AllocUpdateDesiredTransition: 8, SchedulerConfigSet: 9, JobStability: 10,
 	}
 	for typ, n := range want {
 		if uint8(typ) != n {

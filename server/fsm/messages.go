@@ -25,6 +25,10 @@ const (
 	NodeRegister      MessageType = 5 // NodeRegisterRequest
 	NodeUpdateStatus  MessageType = 6 // NodeUpdateStatusRequest
 	EvalDelete        MessageType = 7 // EvalDeleteRequest
+
+	AllocUpdateDesiredTransition MessageType = 8  // AllocUpdateDesiredTransitionRequest
+	SchedulerConfigSet           MessageType = 9  // SchedulerConfigSetRequest
+	JobStability                 MessageType = 10 // JobStabilityRequest
 )
 
 var messageTypeNames = map[MessageType]string{
@@ -36,6 +40,10 @@ var messageTypeNames = map[MessageType]string{
 	NodeRegister:      "NodeRegister",
 	NodeUpdateStatus:  "NodeUpdateStatus",
 	EvalDelete:        "EvalDelete",
+
+	AllocUpdateDesiredTransition: "AllocUpdateDesiredTransition",
+	SchedulerConfigSet:           "SchedulerConfigSet",
+	JobStability:                 "JobStability",
 }
 
 func (t MessageType) String() string {
@@ -94,6 +102,29 @@ type NodeUpdateStatusRequest struct {
 	Status    string
 	UpdatedAt int64
 	Evals     []*structs.Evaluation
+}
+
+// AllocUpdateDesiredTransitionRequest marks allocations (alloc stop: to
+// migrate) and commits the evaluations that act on it.
+type AllocUpdateDesiredTransitionRequest struct {
+	Allocs map[string]*structs.DesiredTransition
+	Evals  []*structs.Evaluation
+}
+
+// JobStabilityRequest marks a kept version of a job stable or not.
+type JobStabilityRequest struct {
+	Namespace  string
+	JobID      string
+	JobVersion uint64
+	Stable     bool
+}
+
+// SchedulerConfigSetRequest replaces the scheduler configuration; with CAS,
+// only if its ModifyIndex is still Index.
+type SchedulerConfigSetRequest struct {
+	Config *structs.SchedulerConfiguration
+	CAS    bool
+	Index  uint64
 }
 
 // EvalDeleteRequest garbage-collects evaluations and allocations by ID.

@@ -19,7 +19,7 @@ import (
 // it does not know rather than drop data.
 const (
 	snapshotFormat  = "drover-fsm-snapshot"
-	snapshotVersion = 1
+	snapshotVersion = 2 // 2 added JobVersion and SchedulerConfig records
 )
 
 type snapshotHeader struct {
@@ -35,6 +35,8 @@ const (
 	kindEval       = "Eval"
 	kindAlloc      = "Alloc"
 	kindIndex      = "Index"
+	kindJobVersion = "JobVersion"
+	kindSchedCfg   = "SchedulerConfig"
 )
 
 type recordOut struct {
@@ -93,6 +95,22 @@ func writeSnapshot(w io.Writer, snap *state.StateSnapshot) error {
 	}
 	for _, j := range jobs {
 		if err := write(kindJob, j); err != nil {
+			return err
+		}
+	}
+	versions, err := snap.AllJobVersions(nil)
+	if err != nil {
+		return err
+	}
+	for _, j := range versions {
+		if err := write(kindJobVersion, j); err != nil {
+			return err
+		}
+	}
+	if cfg, err := snap.StoredSchedulerConfig(); err != nil {
+		return err
+	} else if cfg != nil {
+		if err := write(kindSchedCfg, cfg); err != nil {
 			return err
 		}
 	}
@@ -180,6 +198,10 @@ func restoreRecord(r *state.StateRestore, rec recordIn) error {
 		return restoreValue(rec.Value, r.JobRestore)
 	case kindJobSummary:
 		return restoreValue(rec.Value, r.JobSummaryRestore)
+	case kindJobVersion:
+		return restoreValue(rec.Value, r.JobVersionRestore)
+	case kindSchedCfg:
+		return restoreValue(rec.Value, r.SchedulerConfigRestore)
 	case kindEval:
 		return restoreValue(rec.Value, r.EvalRestore)
 	case kindAlloc:

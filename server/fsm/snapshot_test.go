@@ -106,7 +106,7 @@ func TestRestoreRejectsBadSnapshotsAndKeepsTheState(t *testing.T) {
 		"empty":         "",
 		"not a header":  `{"Kind":"Job"}` + "\n",
 		"other format":  `{"Format":"other","Version":1}` + "\n",
-		"newer version": `{"Format":"drover-fsm-snapshot","Version":2}` + "\n" + rest,
+		"newer version": `{"Format":"drover-fsm-snapshot","Version":99}` + "\n" + rest,
 		"unknown kind":  header + "\n" + `{"Kind":"Deployment","Value":{}}` + "\n",
 		"null value":    header + "\n" + `{"Kind":"Job","Value":null}` + "\n",
 		"truncated":     good[:len(good)/2],

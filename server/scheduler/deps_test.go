@@ -14,6 +14,7 @@ func TestImports(t *testing.T) {
 		self: true,
 		"github.com/drover-project/drover/structs": true,
 		"github.com/google/uuid":                   true,
+		"github.com/hashicorp/go-version":          true,
 	}
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("no go command to list dependencies with")

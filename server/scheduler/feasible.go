@@ -1,6 +1,7 @@
 package scheduler
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/drover-project/drover/structs"
@@ -22,6 +23,7 @@ const allNodePools = "all"
 // and is the starting point of every placement's metric for the group.
 func feasibleNodes(job *structs.Job, tg *structs.TaskGroup, nodes []*structs.Node) ([]*structs.Node, *structs.AllocMetric) {
 	m := &structs.AllocMetric{NodesAvailable: map[string]int{}}
+	check := newStaticChecker(job, tg)
 	var ok []*structs.Node
 	for _, n := range nodes {
 		inPool := poolMatches(job.NodePool, n.NodePool)
@@ -31,7 +33,7 @@ func feasibleNodes(job *structs.Job, tg *structs.TaskGroup, nodes []*structs.Nod
 		if n.Ready() && inPool && datacenterMatches(job.Datacenters, n.Datacenter) {
 			m.NodesAvailable[n.Datacenter]++
 		}
-		if reason := filterReason(job, tg, n, inPool); reason != "" {
+		if reason := check.filterReason(n, inPool); reason != "" {
 			// Feasible nodes count as evaluated when a placement looks at them.
 			m.NodesEvaluated++
 			m.FilterNode(n.NodeClass, reason)
@@ -42,19 +44,97 @@ func feasibleNodes(job *structs.Job, tg *structs.TaskGroup, nodes []*structs.Nod
 	return ok, m
 }
 
+// staticChecker decides whether a node could ever run a group, from the
+// node alone. What the node shares with the other nodes of its computed
+// class (drivers, attributes, metadata, datacenter) is checked once per
+// class; constraints on unique attributes are checked per node.
+type staticChecker struct {
+	job     *structs.Job
+	drivers []string
+	// perClass are the constraints whose answer the node's class decides;
+	// perNode are those that read a unique attribute.
+	perClass, perNode []*structs.Constraint
+	byClass           map[string]string
+	match             *matcher
+	// volumes are the group's volume requests (volumes.go).
+	volumes map[string]*structs.VolumeRequest
+}
+
+func newStaticChecker(job *structs.Job, tg *structs.TaskGroup) *staticChecker {
+	c := &staticChecker{job: job, byClass: map[string]string{}, match: newMatcher(), volumes: tg.Volumes}
+	for _, con := range groupConstraints(job, tg) {
+		switch con.Operand {
+		case structs.ConstraintDistinctHosts, structs.ConstraintDistinctProperty:
+			continue // they depend on allocations: see distinctChecker
+		}
+		if targetIsUnique(con.LTarget) || targetIsUnique(con.RTarget) {
+			c.perNode = append(c.perNode, con)
+		} else {
+			c.perClass = append(c.perClass, con)
+		}
+	}
+	for _, t := range tg.Tasks {
+		if !slices.Contains(c.drivers, t.Driver) {
+			c.drivers = append(c.drivers, t.Driver)
+		}
+	}
+	return c
+}
+
+// groupConstraints are the job's, the group's and its tasks' constraints:
+// a node must satisfy all of them to run the group.
+func groupConstraints(job *structs.Job, tg *structs.TaskGroup) []*structs.Constraint {
+	out := slices.Clone(job.Constraints)
+	out = append(out, tg.Constraints...)
+	for _, t := range tg.Tasks {
+		out = append(out, t.Constraints...)
+	}
+	return out
+}
+
 // filterReason says why the node can never run the group, or "".
-func filterReason(job *structs.Job, tg *structs.TaskGroup, n *structs.Node, inPool bool) string {
+func (c *staticChecker) filterReason(n *structs.Node, inPool bool) string {
 	switch {
 	case !n.Ready():
 		return reasonNotReady
 	case !inPool:
 		return reasonNodePool
-	case !datacenterMatches(job.Datacenters, n.Datacenter):
+	case !datacenterMatches(c.job.Datacenters, n.Datacenter):
 		return reasonDatacenter
 	}
-	for _, t := range tg.Tasks {
-		if !n.DriverHealthy(t.Driver) {
+	class := n.ComputedClass
+	if class == "" {
+		class = n.ComputeClass()
+	}
+	reason, ok := c.byClass[class]
+	if !ok {
+		reason = c.classReason(n)
+		c.byClass[class] = reason
+	}
+	if reason != "" {
+		return reason
+	}
+	for _, con := range c.perNode {
+		if !c.match.matches(con.LTarget, con.Operand, con.RTarget, n) {
+			return con.String()
+		}
+	}
+	if reason := missingHostVolume(c.volumes, n); reason != "" {
+		return reason
+	}
+	return ""
+}
+
+// classReason checks what every node of n's computed class shares.
+func (c *staticChecker) classReason(n *structs.Node) string {
+	for _, d := range c.drivers {
+		if !n.DriverHealthy(d) {
 			return reasonDrivers
+		}
+	}
+	for _, con := range c.perClass {
+		if !c.match.matches(con.LTarget, con.Operand, con.RTarget, n) {
+			return con.String()
 		}
 	}
 	return ""

@@ -32,15 +32,24 @@ type groupPlacer struct {
 	filters *structs.AllocMetric
 	askCPU  int64
 	askMem  int64
+	// config is the cluster's scheduler configuration.
+	config *structs.SchedulerConfiguration
+	// The rules that depend on where the job's other allocations are.
+	allocs   *jobAllocs
+	distinct []distinctRule
+	affinity *affinityScorer
+	spread   *spreadScorer
 }
 
 func newGroupPlacer(eval *structs.Evaluation, job *structs.Job, tg *structs.TaskGroup, nodes []*structs.Node,
-	usage *usageTracker, rng *rand.Rand, clock func() time.Time) *groupPlacer {
+	usage *usageTracker, allocs *jobAllocs, config *structs.SchedulerConfiguration, rng *rand.Rand, clock func() time.Time) *groupPlacer {
 	feasible, filters := feasibleNodes(job, tg, nodes)
 	rng.Shuffle(len(feasible), func(i, j int) { feasible[i], feasible[j] = feasible[j], feasible[i] })
 	cpu, mem := groupAsk(tg)
 	return &groupPlacer{eval: eval, job: job, tg: tg, usage: usage, rng: rng, clock: clock,
-		nodes: feasible, limit: candidateLimit(len(feasible)), filters: filters, askCPU: cpu, askMem: mem}
+		nodes: feasible, limit: candidateLimit(len(feasible)), filters: filters, askCPU: cpu, askMem: mem,
+		config: config, allocs: allocs, distinct: distinctRules(job, tg), affinity: newAffinityScorer(job, tg, newMatcher()),
+		spread: newSpreadScorer(job, tg, allocs, feasible)}
 }
 
 // candidate is a node the allocation fits on, with its score.
@@ -52,10 +61,11 @@ type candidate struct {
 
 // place finds a node for the request and returns the allocation, or nil
 // when no node fits. The metric says how the node was chosen, or why none
-// was.
-func (p *groupPlacer) place(req placeRequest) (*structs.Allocation, *structs.AllocMetric, error) {
+// was. evicted are the lower-priority allocations to evict for it, when
+// nothing fit without preemption.
+func (p *groupPlacer) place(req placeRequest) (alloc *structs.Allocation, metric *structs.AllocMetric, evicted []*structs.Allocation, err error) {
 	start := p.clock()
-	metric := p.filters.Copy()
+	metric = p.filters.Copy()
 	var best, avoided *candidate
 	fitting, skipped, scanned := 0, 0, 0
 	for scanned < len(p.nodes) && fitting < p.limit {
@@ -64,7 +74,7 @@ func (p *groupPlacer) place(req placeRequest) (*structs.Allocation, *structs.All
 		metric.NodesEvaluated++
 		c, err := p.rank(node, metric)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		if c == nil {
 			continue
@@ -89,16 +99,25 @@ func (p *groupPlacer) place(req placeRequest) (*structs.Allocation, *structs.All
 	if best == nil {
 		best = avoided
 	}
+	if best == nil && p.config.PreemptionEnabled(p.job.Type) {
+		if best, evicted, err = p.placeByPreemption(metric, nil); err != nil {
+			return nil, nil, nil, err
+		}
+	}
 	metric.AllocationTime = p.clock().Sub(start)
 	if best == nil {
-		return nil, metric, nil
+		return nil, metric, nil, nil
 	}
-	return p.allocation(req, best, metric), metric, nil
+	return p.allocation(req, best, metric), metric, evicted, nil
 }
 
 // rank checks that the group fits on the node and scores it, or records in
 // metric why it does not fit and returns nil.
 func (p *groupPlacer) rank(node *structs.Node, metric *structs.AllocMetric) (*candidate, error) {
+	if reason := distinctReason(p.distinct, p.allocs, node); reason != "" {
+		metric.FilterNode(node.NodeClass, reason)
+		return nil, nil
+	}
 	u, err := p.usage.usage(node.ID)
 	if err != nil {
 		return nil, err
@@ -122,14 +141,28 @@ func (p *groupPlacer) rank(node *structs.Node, metric *structs.AllocMetric) (*ca
 	if metric.Scores == nil {
 		metric.Scores = map[string]float64{}
 	}
-	score := binPackScore(capCPU, capMem, cpu, mem)
-	metric.Scores[node.ID+".binpack"] = score
 	// As Nomad, the scores that apply to a node are averaged.
-	if n := u.groups[p.tg.Name]; n > 0 {
-		penalty := antiAffinityPenalty(n, p.tg.Count)
-		metric.Scores[node.ID+".job-anti-affinity"] = penalty
-		score = (score + penalty) / 2
+	sum, count := 0.0, 0
+	add := func(name string, s float64) {
+		metric.Scores[node.ID+"."+name] = s
+		sum += s
+		count++
 	}
+	if p.config.SchedulerAlgorithm == structs.SchedulerAlgorithmSpread {
+		add("spread", spreadFitScore(capCPU, capMem, cpu, mem))
+	} else {
+		add("binpack", binPackScore(capCPU, capMem, cpu, mem))
+	}
+	if n := u.groups[p.tg.Name]; n > 0 {
+		add("job-anti-affinity", antiAffinityPenalty(n, p.tg.Count))
+	}
+	if s, ok := p.affinity.score(node); ok {
+		add("node-affinity", s)
+	}
+	if s, ok := p.spread.score(node); ok {
+		add("allocation-spread", s)
+	}
+	score := sum / float64(count)
 	metric.Scores[node.ID+".normalized-score"] = score
 	return &candidate{node: node, ports: ports, score: score}, nil
 }
@@ -141,9 +174,14 @@ func (p *groupPlacer) allocation(req placeRequest, c *candidate, metric *structs
 	var disk int64
 	for _, t := range p.tg.Tasks {
 		r := resourcesOf(t)
+		// memory_max counts only when the cluster allows oversubscription.
+		maxMB := int64(0)
+		if p.config.MemoryOversubscriptionEnabled && r.MemoryMaxMB > r.MemoryMB {
+			maxMB = int64(r.MemoryMaxMB)
+		}
 		tasks[t.Name] = &structs.AllocatedTaskResources{
 			Cpu:    structs.AllocatedCpuResources{CpuShares: int64(r.CPU)},
-			Memory: structs.AllocatedMemoryResources{MemoryMB: int64(r.MemoryMB), MemoryMaxMB: int64(r.MemoryMaxMB)},
+			Memory: structs.AllocatedMemoryResources{MemoryMB: int64(r.MemoryMB), MemoryMaxMB: maxMB},
 		}
 		disk += int64(r.DiskMB)
 	}
@@ -169,6 +207,9 @@ func (p *groupPlacer) allocation(req placeRequest, c *candidate, metric *structs
 	}
 	if req.previous != nil {
 		a.PreviousAllocation = req.previous.ID
+		if req.stopPrevious != nil && req.stopPrevious.desc == descRescheduled {
+			a.RescheduleTracker = rescheduleTracker(req, now)
+		}
 	}
 	return a
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"time"
 
 	"github.com/drover-project/drover/structs"
 )
@@ -16,6 +17,12 @@ type outcome struct {
 	failed map[string]*structs.AllocMetric
 	// queued counts, per group, the allocations left unplaced.
 	queued map[string]int
+	// preempted are the jobs (namespace, ID) whose allocations the plan
+	// evicts, with their priorities.
+	preempted map[[2]string]int
+	// followup is when the earliest delayed reschedule is due; zero when
+	// none is waiting.
+	followup time.Time
 }
 
 // computePlan reads the job, its allocations and the nodes from state and
@@ -38,10 +45,23 @@ func (s *genericScheduler) computePlan(eval *structs.Evaluation, state State, rn
 	nodes = slices.Clone(nodes)
 	slices.SortFunc(nodes, func(a, b *structs.Node) int { return cmp.Compare(a.ID, b.ID) })
 
-	rec := reconcile(job, allocs, downNodes(allocs, nodes))
+	config, err := schedulerConfig(state)
+	if err != nil {
+		return nil, err
+	}
+	rec := reconcileAt(job, allocs, downNodes(allocs, nodes), s.clock())
 	out := &outcome{
 		plan:   &structs.Plan{EvalID: eval.ID, Priority: eval.Priority, Job: job},
 		failed: map[string]*structs.AllocMetric{},
+	}
+	if eval.AnnotatePlan {
+		out.plan.Annotations = annotate(job, rec)
+	}
+	appendInPlaceUpdates(out.plan, eval, job, rec.kept, s.clock())
+	for _, at := range rec.followups {
+		if out.followup.IsZero() || at.Before(out.followup) {
+			out.followup = at
+		}
 	}
 	if !job.Stopped() {
 		out.queued = map[string]int{}
@@ -51,9 +71,11 @@ func (s *genericScheduler) computePlan(eval *structs.Evaluation, state State, rn
 	}
 
 	usage := newUsageTracker(state, eval.Namespace, eval.JobID)
+	jobs := newJobAllocs(allocs, nodes)
 	for _, st := range rec.stops {
 		appendStop(out.plan, st)
 		usage.stop(st.alloc)
+		jobs.stop(st.alloc)
 	}
 	placers := map[string]*groupPlacer{}
 	for _, req := range rec.places {
@@ -67,20 +89,22 @@ func (s *genericScheduler) computePlan(eval *structs.Evaluation, state State, rn
 		}
 		p, ok := placers[name]
 		if !ok {
-			p = newGroupPlacer(eval, job, req.group, nodes, usage, rng, s.clock)
+			p = newGroupPlacer(eval, job, req.group, nodes, usage, jobs, config, rng, s.clock)
 			placers[name] = p
 		}
 		// The allocation being replaced makes room for its replacement.
 		if req.stopPrevious != nil {
 			usage.stop(req.stopPrevious.alloc)
+			jobs.stop(req.stopPrevious.alloc)
 		}
-		alloc, metric, err := p.place(req)
+		alloc, metric, evicted, err := p.place(req)
 		if err != nil {
 			return nil, err
 		}
 		if alloc == nil {
 			if req.stopPrevious != nil {
 				usage.unstop(req.stopPrevious.alloc)
+				jobs.unstop(req.stopPrevious.alloc)
 			}
 			out.failed[name] = metric
 			out.queued[name]++
@@ -89,8 +113,10 @@ func (s *genericScheduler) computePlan(eval *structs.Evaluation, state State, rn
 		if req.stopPrevious != nil {
 			appendStop(out.plan, *req.stopPrevious)
 		}
+		recordEvictions(out, alloc, evicted)
 		out.plan.AppendAlloc(alloc)
 		usage.place(alloc)
+		jobs.place(alloc)
 	}
 	return out, nil
 }

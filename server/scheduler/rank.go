@@ -20,6 +20,16 @@ func binPackScore(capCPU, capMem, usedCPU, usedMem int64) float64 {
 	return min(max(score, 0), binPackMaxScore) / binPackMaxScore
 }
 
+// spreadFitScore is the opposite preference, for the spread algorithm: 1
+// for an empty node, 0 for a full one, with the same steep curve, so the
+// emptiest nodes fill first and load evens out.
+func spreadFitScore(capCPU, capMem, usedCPU, usedMem int64) float64 {
+	freeCPU := freeFraction(capCPU, usedCPU)
+	freeMem := freeFraction(capMem, usedMem)
+	score := math.Pow(10, freeCPU) + math.Pow(10, freeMem) - 2
+	return min(max(score, 0), binPackMaxScore) / binPackMaxScore
+}
+
 func freeFraction(capacity, used int64) float64 {
 	if capacity <= 0 {
 		return 0

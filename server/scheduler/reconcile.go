@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/drover-project/drover/structs"
 )
@@ -15,12 +16,8 @@ const (
 	descUpdating    = "alloc is being updated due to job update"
 	descLost        = "alloc is lost since its node is down"
 	descRescheduled = "alloc was rescheduled because it failed"
+	descMigrating   = "alloc is being migrated"
 )
-
-// batchRescheduleAttempts is how many times a failed batch allocation is
-// placed again (Nomad's default reschedule policy for batch jobs). A failed
-// service allocation is always replaced: services should never stay down.
-const batchRescheduleAttempts = 1
 
 // stopRequest is one allocation the plan stops.
 type stopRequest struct {
@@ -44,12 +41,21 @@ type placeRequest struct {
 	// avoidNode is a node to use only when no other fits: the one where
 	// the previous allocation failed.
 	avoidNode string
+	// rescheduleDelay is the delay the reschedule policy imposed, for the
+	// replacement's reschedule history.
+	rescheduleDelay time.Duration
 }
 
 // reconcileResult is what a job's allocations need to match the job.
 type reconcileResult struct {
 	stops  []stopRequest
 	places []placeRequest
+	// kept are the live allocations left running as they are (or updated
+	// in place), which plan annotations count.
+	kept []*structs.Allocation
+	// followups are the times failed allocations become due to be
+	// rescheduled, when their reschedule delay has not passed yet.
+	followups []time.Time
 }
 
 // reconcile compares the job's current version with its allocations and
@@ -58,6 +64,13 @@ type reconcileResult struct {
 // It is pure: the same inputs give the same answer, which makes the
 // scheduler idempotent.
 func reconcile(job *structs.Job, allocs []*structs.Allocation, downNodes map[string]bool) reconcileResult {
+	return reconcileAt(job, allocs, downNodes, time.Time{})
+}
+
+// reconcileAt is reconcile at a given time, which decides whether failed
+// allocations are due to be rescheduled (see reschedule.go); the zero time
+// reschedules every eligible one at once.
+func reconcileAt(job *structs.Job, allocs []*structs.Allocation, downNodes map[string]bool, now time.Time) reconcileResult {
 	var r reconcileResult
 	byGroup := map[string][]*structs.Allocation{}
 	for _, a := range allocs {
@@ -92,7 +105,7 @@ func reconcile(job *structs.Job, allocs []*structs.Allocation, downNodes map[str
 
 	h := history(allocs)
 	for _, tg := range job.TaskGroups {
-		reconcileGroup(&r, job, tg, byGroup[tg.Name], downNodes, h)
+		reconcileGroup(&r, job, tg, byGroup[tg.Name], downNodes, h, now)
 	}
 	return r
 }
@@ -156,7 +169,7 @@ func (h allocHistory) failedAttempts(a *structs.Allocation) int {
 // how. Those it leaves out are ignored: stopped by the servers, finished
 // services (replaced simply by filling their index again), and failed or
 // lost allocations that were already replaced.
-func classify(job *structs.Job, a *structs.Allocation, downNodes map[string]bool, h allocHistory) (slotKind, bool) {
+func classify(job *structs.Job, tg *structs.TaskGroup, a *structs.Allocation, downNodes map[string]bool, h allocHistory, now time.Time) (slotKind, bool) {
 	if a.ServerTerminal() {
 		return 0, false
 	}
@@ -168,7 +181,8 @@ func classify(job *structs.Job, a *structs.Allocation, downNodes map[string]bool
 		if h.replaced[a.ID] {
 			return 0, false
 		}
-		if batch && h.failedAttempts(a) >= batchRescheduleAttempts {
+		// Past its reschedule policy, a failed allocation stays failed.
+		if !rescheduleEligible(job, tg, a, h, now) {
 			return slotDone, true
 		}
 		return slotFailed, true
@@ -184,10 +198,10 @@ func classify(job *structs.Job, a *structs.Allocation, downNodes map[string]bool
 	return slotLive, true
 }
 
-func reconcileGroup(r *reconcileResult, job *structs.Job, tg *structs.TaskGroup, allocs []*structs.Allocation, downNodes map[string]bool, h allocHistory) {
+func reconcileGroup(r *reconcileResult, job *structs.Job, tg *structs.TaskGroup, allocs []*structs.Allocation, downNodes map[string]bool, h allocHistory, now time.Time) {
 	var slots []slot
 	for _, a := range allocs {
-		if kind, counts := classify(job, a, downNodes, h); counts {
+		if kind, counts := classify(job, tg, a, downNodes, h, now); counts {
 			slots = append(slots, slot{alloc: a, kind: kind, index: a.Index()})
 		}
 	}
@@ -224,13 +238,24 @@ func reconcileGroup(r *reconcileResult, job *structs.Job, tg *structs.TaskGroup,
 		a := s.alloc
 		switch s.kind {
 		case slotLive:
-			if destructiveChange(a.Job, job, tg.Name) {
+			if a.DesiredTransition.ShouldMigrate() {
+				// alloc stop (or a drain): replace it, elsewhere if possible.
+				r.places = append(r.places, placeRequest{group: tg, name: a.Name, previous: a,
+					stopPrevious: &stopRequest{alloc: a, desc: descMigrating}})
+			} else if destructiveChange(a.Job, job, tg.Name) {
 				r.places = append(r.places, placeRequest{group: tg, name: a.Name, previous: a,
 					stopPrevious: &stopRequest{alloc: a, desc: descUpdating}})
+			} else {
+				r.kept = append(r.kept, a)
 			}
 		case slotFailed:
+			if at := rescheduleTime(job, tg, a, h); !now.IsZero() && at.After(now) {
+				r.followups = append(r.followups, at)
+				continue
+			}
 			r.places = append(r.places, placeRequest{group: tg, name: a.Name, previous: a, avoidNode: a.NodeID,
-				stopPrevious: &stopRequest{alloc: a, desc: descRescheduled}})
+				stopPrevious:    &stopRequest{alloc: a, desc: descRescheduled},
+				rescheduleDelay: rescheduleDelay(job, tg, a, h)})
 		case slotLost:
 			// The node is gone: the old allocation is stopped whether or
 			// not a replacement finds room.

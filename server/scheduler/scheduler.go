@@ -56,16 +56,16 @@ type Scheduler interface {
 	Process(eval *structs.Evaluation) error
 }
 
-// ErrUnsupportedJobType is returned by Process for job types that have no
-// scheduler yet (system and sysbatch).
+// ErrUnsupportedJobType is returned by Process for job types it does not
+// know.
 var ErrUnsupportedJobType = errors.New("scheduler: unsupported job type")
 
 // maxPlanAttempts bounds how often one evaluation re-plans after partial
 // commits before it is marked failed.
 const maxPlanAttempts = 5
 
-// New returns the scheduler for service and batch jobs. Process rejects
-// evaluations of other job types with ErrUnsupportedJobType.
+// New returns the scheduler for every job type. Process rejects
+// evaluations of other types with ErrUnsupportedJobType.
 func New(logger *slog.Logger, state State, planner Planner, clock func() time.Time) Scheduler {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -76,8 +76,9 @@ func New(logger *slog.Logger, state State, planner Planner, clock func() time.Ti
 	return &genericScheduler{log: logger, state: state, planner: planner, clock: clock}
 }
 
-// genericScheduler serves both service and batch jobs: they differ only in
-// how terminal allocations are reconciled, which reconcile decides.
+// genericScheduler serves every job type. Service and batch jobs differ
+// only in how terminal allocations are reconciled, which reconcile
+// decides; system and sysbatch jobs are planned node by node (system.go).
 type genericScheduler struct {
 	log     *slog.Logger
 	state   State
@@ -90,8 +91,11 @@ type genericScheduler struct {
 // evaluation again against the resulting state plans nothing new, since the
 // broker may deliver an evaluation more than once.
 func (s *genericScheduler) Process(eval *structs.Evaluation) error {
+	compute := s.computePlan
 	switch eval.Type {
 	case structs.JobTypeService, structs.JobTypeBatch:
+	case structs.JobTypeSystem, structs.JobTypeSysBatch:
+		compute = s.computeSystemPlan
 	default:
 		return fmt.Errorf("%w %q (evaluation %s)", ErrUnsupportedJobType, eval.Type, eval.ID)
 	}
@@ -103,11 +107,12 @@ func (s *genericScheduler) Process(eval *structs.Evaluation) error {
 	state := s.state
 	placed, stopped := 0, 0
 	for attempt := 1; attempt <= maxPlanAttempts; attempt++ {
-		out, err := s.computePlan(eval, state, rng)
+		out, err := compute(eval, state, rng)
 		if err != nil {
 			return err
 		}
-		if out.plan.IsNoOp() {
+		// A dry run submits even an empty plan: its annotations are the answer.
+		if out.plan.IsNoOp() && !eval.AnnotatePlan {
 			return s.finish(eval, out, placed, stopped)
 		}
 		result, newState, err := s.planner.SubmitPlan(out.plan)
@@ -119,6 +124,11 @@ func (s *genericScheduler) Process(eval *structs.Evaluation) error {
 		}
 		placed += countAllocs(result.NodeAllocation)
 		stopped += countAllocs(result.NodeUpdate)
+		if len(out.preempted) > 0 {
+			if err := s.preemptedEvals(eval, out.preempted, state); err != nil {
+				return err
+			}
+		}
 		if newState == nil {
 			if !result.FullCommit(out.plan) {
 				// Planning again against the old state would place twice
@@ -154,13 +164,22 @@ func (s *genericScheduler) finish(eval *structs.Evaluation, out *outcome, placed
 	if len(out.failed) > 0 {
 		done.FailedTGAllocs = out.failed
 		// A redelivered evaluation that already made its blocked
-		// evaluation does not make another.
-		if done.BlockedEval == "" {
+		// evaluation does not make another. System jobs need none: a node
+		// that joins or changes triggers their evaluation.
+		if done.BlockedEval == "" && !isSystemType(eval.Type) {
 			blocked := s.blockedEval(eval)
 			if err := s.planner.CreateEval(blocked); err != nil {
 				return fmt.Errorf("create blocked evaluation: %w", err)
 			}
 			done.BlockedEval = blocked.ID
+		}
+	}
+	// Failed allocations waiting out their reschedule delay come back with
+	// an evaluation due when the first of them is.
+	// (Not linked as NextEval, which `job run` would wait for.)
+	if !out.followup.IsZero() {
+		if err := s.planner.CreateEval(s.followupEval(eval, out.followup)); err != nil {
+			return fmt.Errorf("create follow-up evaluation: %w", err)
 		}
 	}
 	done.StatusDescription = out.summary(placed, stopped)

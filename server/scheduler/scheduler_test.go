@@ -554,6 +554,7 @@ func TestBatch(t *testing.T) {
 	done.ClientStatus = structs.AllocClientStatusComplete
 	failed.ClientStatus = structs.AllocClientStatusFailed
 	h.State.UpsertAllocs(done, failed)
+	h.Now = h.Now.Add(time.Minute) // past the batch reschedule delay (5s)
 	process(t, h, job)
 
 	if a := h.State.Alloc(done.ID); a.DesiredStatus != structs.AllocDesiredStatusRun {
@@ -690,7 +691,7 @@ func TestPartialCommitGivesUp(t *testing.T) {
 }
 
 func TestUnsupportedJobType(t *testing.T) {
-	for _, typ := range []string{structs.JobTypeSystem, structs.JobTypeSysBatch} {
+	for _, typ := range []string{"cron", ""} {
 		h := st.NewHarness()
 		err := h.Process(&structs.Evaluation{ID: "e", Type: typ, JobID: "j", Namespace: "default"})
 		if !errors.Is(err, scheduler.ErrUnsupportedJobType) {

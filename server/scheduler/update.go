@@ -4,6 +4,7 @@ import (
 	"maps"
 	"reflect"
 	"slices"
+	"time"
 
 	"github.com/drover-project/drover/structs"
 )
@@ -85,4 +86,22 @@ func resourcesOf(t *structs.Task) structs.Resources {
 		r.MemoryMB = structs.DefaultTaskMemoryMB
 	}
 	return r
+}
+
+// appendInPlaceUpdates gives the kept allocations placed from an older
+// version of the job the current one, without moving or restarting them:
+// the change (count, restart or reschedule policy, constraints the node
+// still meets, ...) does not reach their tasks. Once updated they carry
+// the job's modify index, so a second run changes nothing.
+func appendInPlaceUpdates(plan *structs.Plan, eval *structs.Evaluation, job *structs.Job, kept []*structs.Allocation, now time.Time) {
+	for _, a := range kept {
+		if a.Job == nil || a.Job == job || (a.Job.JobModifyIndex == job.JobModifyIndex && a.Job.Version == job.Version) {
+			continue
+		}
+		u := a.Copy()
+		u.Job = job
+		u.EvalID = eval.ID
+		u.ModifyTime = now.UnixNano()
+		plan.AppendAlloc(u)
+	}
 }

@@ -108,6 +108,9 @@ func (w *writer) stopAlloc(stop *structs.Allocation) error {
 	if stop.NextAllocation != "" {
 		a.NextAllocation = stop.NextAllocation
 	}
+	if stop.PreemptedByAllocation != "" {
+		a.PreemptedByAllocation = stop.PreemptedByAllocation
+	}
 	a.ModifyIndex = w.index
 	a.AllocModifyIndex = w.index
 	return w.putAlloc(existing, a)

@@ -60,6 +60,9 @@ func (s *StateStore) DeleteJob(index uint64, namespace, jobID string, evals ...*
 		if err := w.delete(TableJobs, existing); err != nil {
 			return err
 		}
+		if err := w.deleteVersions(namespace, jobID); err != nil {
+			return err
+		}
 		summary, err := get[*structs.JobSummary](w, TableJobSummary, namespace, jobID)
 		if err != nil {
 			return err
@@ -125,6 +128,9 @@ func (w *writer) upsertJob(job *structs.Job) (*structs.Job, error) {
 		}
 	}
 	if err := w.insert(TableJobs, j); err != nil {
+		return nil, err
+	}
+	if err := w.recordVersion(j); err != nil {
 		return nil, err
 	}
 	if err := w.ensureSummary(j); err != nil {

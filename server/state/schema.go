@@ -72,6 +72,8 @@ func schema() *memdb.DBSchema {
 		TableNodes: {Name: TableNodes, Indexes: map[string]*memdb.IndexSchema{
 			indexID: byID(),
 		}},
+		TableJobVersions:     jobVersionsSchema(),
+		TableSchedulerConfig: schedulerConfigSchema(),
 		TableIndex: {Name: TableIndex, Indexes: map[string]*memdb.IndexSchema{
 			indexID: {Name: indexID, Unique: true, Indexer: &memdb.StringFieldIndex{Field: indexTableColumn}},
 		}},

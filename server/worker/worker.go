@@ -172,3 +172,8 @@ func (s snapshotState) AllocsByNode(nodeID string) ([]*structs.Allocation, error
 func (s snapshotState) Nodes() ([]*structs.Node, error) { return s.s.Nodes(nil) }
 
 func (s snapshotState) NodeByID(id string) (*structs.Node, error) { return s.s.NodeByID(nil, id) }
+
+// SchedulerConfig implements scheduler.ConfigState.
+func (s snapshotState) SchedulerConfig() (*structs.SchedulerConfiguration, error) {
+	return s.s.SchedulerConfig(nil)
+}

@@ -38,6 +38,8 @@ type Config struct {
 	Client *client.Client
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
+	// Options are what jobs may ask of the engine (options.go).
+	Options Options
 }
 
 // Driver runs tasks as containers. It is safe for concurrent use.
@@ -45,6 +47,8 @@ type Driver struct {
 	cli       *client.Client
 	ownClient bool
 	logger    *slog.Logger
+	opts      Options
+	infra     infraImage // the bridge groups' infra image (infra.go)
 
 	// ctx is the parent of every log copier and is cancelled by Close, so
 	// copiers stop with the client process while containers keep running.
@@ -67,6 +71,7 @@ func New(cfg Config) (*Driver, error) {
 	d := &Driver{
 		cli:     cfg.Client,
 		logger:  cfg.Logger,
+		opts:    cfg.Options,
 		copiers: make(map[string]*logCopier),
 	}
 	if d.cli == nil {

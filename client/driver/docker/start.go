@@ -22,7 +22,12 @@ func (d *Driver) StartTask(ctx context.Context, cfg *driver.TaskConfig) (*driver
 	if err != nil {
 		return nil, fmt.Errorf("docker: task %q: %w", cfg.TaskName, err)
 	}
-	if err := d.ensureImage(ctx, cfg.Image); err != nil {
+	topts, err := d.parseTaskOptions(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("docker: task %q: %w", cfg.TaskName, err)
+	}
+	topts.apply(cfg, cc, hc)
+	if err := d.ensureImage(ctx, cfg, topts); err != nil {
 		return nil, err
 	}
 
@@ -67,30 +72,6 @@ func (d *Driver) StartTask(ctx context.Context, cfg *driver.TaskConfig) (*driver
 		StartedAt:   startedAt,
 		Config:      cfg,
 	}, nil
-}
-
-// ensureImage makes sure ref is in the local engine, pulling it if not. A
-// pull failure is reported as such, so the task event tells the operator
-// what to fix (a typo, a missing registry, no network).
-func (d *Driver) ensureImage(ctx context.Context, ref string) error {
-	_, err := d.cli.ImageInspect(ctx, ref)
-	if err == nil {
-		return nil
-	}
-	if !cerrdefs.IsNotFound(err) {
-		return fmt.Errorf("docker: inspect image %s: %w", ref, err)
-	}
-	d.logger.Info("image not present, pulling", "image", ref)
-	resp, err := d.cli.ImagePull(ctx, ref, client.ImagePullOptions{})
-	if err == nil {
-		// Progress and failures arrive in the response stream.
-		err = resp.Wait(ctx)
-		resp.Close()
-	}
-	if err != nil {
-		return fmt.Errorf("failed to pull image %s: %w", ref, err)
-	}
-	return nil
 }
 
 // removeStale removes the container holding name, after checking it

@@ -48,6 +48,8 @@ type task struct {
 	done   chan struct{}
 	result *driver.ExitResult
 	timer  *time.Timer
+	// signals are those SignalTask delivered.
+	signals []string
 }
 
 // New returns a healthy mock driver.

@@ -1,3 +1,3 @@
 job "example" {
-  type = "system"
+  type = "cron"
 }

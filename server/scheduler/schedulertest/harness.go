@@ -113,6 +113,9 @@ func (s *State) commit(r *structs.PlanResult) uint64 {
 			a = a.Copy()
 			a.DesiredStatus = st.DesiredStatus
 			a.DesiredDescription = st.DesiredDescription
+			if st.PreemptedByAllocation != "" {
+				a.PreemptedByAllocation = st.PreemptedByAllocation
+			}
 			if st.ClientStatus == structs.AllocClientStatusLost {
 				a.ClientStatus = st.ClientStatus
 			}

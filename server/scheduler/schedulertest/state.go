@@ -21,6 +21,7 @@ type State struct {
 	jobs   map[jobKey]*structs.Job
 	nodes  map[string]*structs.Node
 	allocs map[string]*structs.Allocation
+	config *structs.SchedulerConfiguration
 }
 
 type jobKey struct{ namespace, id string }

@@ -1,0 +1,470 @@
+// Command cluster prints the figures of a 3-server drover cluster, each
+// server a separate process in its own network namespace (see e2e/cluster):
+//   - job registrations per second and HTTP latency p50/p99 with 1, 8 and
+//     32 concurrent writers;
+//   - leader failover after SIGKILL of the leader under write load (p50,
+//     p90, max over -kills kills): time until the survivors agree on a new
+//     leader, and until a write is accepted again; and what the writes
+//     caught by the failover saw.
+//
+// It needs root (network namespaces). `make bench-cluster` runs it.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"maps"
+	"net/http"
+	"os"
+	"regexp"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"text/tabwriter"
+	"time"
+
+	"github.com/drover-project/drover/api"
+	"github.com/drover-project/drover/e2e/cluster"
+	"github.com/drover-project/drover/internal/devagent"
+	"github.com/drover-project/drover/jobspec"
+	"github.com/drover-project/drover/structs"
+)
+
+func main() {
+	duration := flag.Duration("duration", 5*time.Second, "how long each throughput figure writes")
+	kills := flag.Int("kills", 10, "leader kills for the failover figures")
+	flag.Parse()
+	if *kills < 1 || *duration <= 0 {
+		fmt.Fprintln(os.Stderr, "bench-cluster: -kills must be at least 1 and -duration positive")
+		os.Exit(2)
+	}
+	dir, err := os.MkdirTemp("", "drover-bench-cluster-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench-cluster:", err)
+		os.Exit(1)
+	}
+	defer os.RemoveAll(dir)
+	bin, err := devagent.Build(context.Background(), dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench-cluster:", err)
+		os.Exit(1)
+	}
+	r := &runner{}
+	if !r.run(func() { bench(r, bin, *duration, *kills) }) {
+		os.Exit(1)
+	}
+}
+
+// The registration-only job: the cluster has no client, so registering it
+// goes through Raft and leaves a blocked evaluation, nothing more.
+const jobHCL = `
+job "bench" {
+  datacenters = ["*"]
+  group "g" {
+    task "t" {
+      driver = "docker"
+      config { image = "drover-demo:v1" }
+      resources {
+        cpu    = 50
+        memory = 32
+      }
+    }
+  }
+}
+`
+
+// servers is the size of the measured cluster.
+const servers = 3
+
+// writeTimeout bounds one registration, so a write lost in a failover
+// shows as a failure instead of holding a writer.
+const writeTimeout = 10 * time.Second
+
+func bench(t cluster.T, bin string, duration time.Duration, kills int) {
+	template, err := jobspec.Parse("bench.hcl", []byte(jobHCL), nil)
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	jobs := &jobSource{template: template}
+
+	c := cluster.New(t, cluster.Options{Binary: bin, Servers: servers})
+	leader := c.WaitLeader(60 * time.Second)
+	follower := c.ServersExcept(leader)[0]
+	// Warm up: connections, the first Raft round trips.
+	measureThroughput(t, jobs, leader, 8, time.Second)
+
+	var rows []throughput
+	for _, writers := range []int{1, 8, 32} {
+		rows = append(rows, measureThroughput(t, jobs, leader, writers, duration))
+	}
+	rows = append(rows, measureThroughput(t, jobs, follower, 32, duration))
+
+	var failovers []failover
+	for i := range kills {
+		t.Logf("failover %d of %d", i+1, kills)
+		failovers = append(failovers, measureFailover(t, c, jobs))
+	}
+	printFigures(rows, failovers, duration)
+}
+
+// jobSource hands out registration-only jobs with unique IDs.
+type jobSource struct {
+	template *structs.Job
+	n        atomic.Int64
+}
+
+func (s *jobSource) next() *structs.Job {
+	job := s.template.Copy()
+	job.ID = fmt.Sprintf("bench-%07d", s.n.Add(1))
+	job.Name = job.ID
+	return job
+}
+
+func newClient(t cluster.T, a *cluster.Agent) *api.Client {
+	cl, err := api.NewClient(&api.Config{
+		Address: a.HTTP,
+		HTTPClient: &http.Client{
+			Timeout:   writeTimeout,
+			Transport: &http.Transport{MaxIdleConnsPerHost: 64},
+		},
+	})
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	return cl
+}
+
+// throughput is one row of the registration figures.
+type throughput struct {
+	writers   int
+	via       string
+	ok        int
+	errs      int
+	elapsed   time.Duration
+	latencies []time.Duration
+}
+
+// measureThroughput runs writers goroutines that register jobs through a
+// back to back for d.
+func measureThroughput(t cluster.T, jobs *jobSource, a *cluster.Agent, writers int, d time.Duration) throughput {
+	via := "leader"
+	if leader, err := a.Leader(); err != nil || leader != a.RPCAddr {
+		via = "follower"
+	}
+	cl := newClient(t, a)
+	res := throughput{writers: writers, via: via}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	start := time.Now()
+	end := start.Add(d)
+	for range writers {
+		wg.Go(func() {
+			var lat []time.Duration
+			errs := 0
+			for time.Now().Before(end) {
+				begin := time.Now()
+				if _, err := cl.Jobs().Register(jobs.next()); err != nil {
+					errs++
+					continue
+				}
+				lat = append(lat, time.Since(begin))
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			res.latencies = append(res.latencies, lat...)
+			res.ok += len(lat)
+			res.errs += errs
+		})
+	}
+	wg.Wait()
+	res.elapsed = time.Since(start)
+	return res
+}
+
+// failover is one leader kill's figures.
+type failover struct {
+	newLeader  time.Duration // kill → the survivors agree on a leader
+	writesBack time.Duration // kill → the first write accepted after it
+	caught     []caughtWrite // load writes that failed after the kill
+}
+
+type caughtWrite struct {
+	took time.Duration
+	err  error
+}
+
+// loadWriters is the write load a failover happens under.
+const loadWriters = 4
+
+// measureFailover kills the leader under write load, times the failover,
+// then starts the killed server again and waits until it caught up.
+func measureFailover(t cluster.T, c *cluster.Cluster, jobs *jobSource) failover {
+	leader := c.WaitLeader(60 * time.Second)
+	survivors := c.ServersExcept(leader)
+
+	// The load: writers sending to every server in turn, the leader too.
+	clients := map[*cluster.Agent]*api.Client{}
+	for _, s := range c.Servers() {
+		clients[s] = newClient(t, s)
+	}
+	var (
+		stop     = make(chan struct{})
+		stopOnce sync.Once
+		load     sync.WaitGroup
+		mu       sync.Mutex
+		killed   time.Time // set before the kill, read under mu
+		fo       failover
+	)
+	for w := range loadWriters {
+		load.Go(func() {
+			for i := w; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				s := c.Servers()[i%len(c.Servers())]
+				mu.Lock()
+				kill := killed
+				mu.Unlock()
+				if s == leader && !kill.IsZero() {
+					continue // a client would not send to a server it saw die
+				}
+				begin := time.Now()
+				_, err := clients[s].Jobs().Register(jobs.next())
+				if err == nil {
+					continue
+				}
+				mu.Lock()
+				if !killed.IsZero() && begin.After(killed.Add(-writeTimeout)) {
+					fo.caught = append(fo.caught, caughtWrite{took: time.Since(begin), err: err})
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	stopLoad := func() {
+		stopOnce.Do(func() { close(stop) })
+		load.Wait()
+	}
+	defer stopLoad()                   // also when a Fatalf ends this goroutine
+	time.Sleep(500 * time.Millisecond) // let the load reach its pace
+
+	mu.Lock()
+	killed = time.Now()
+	mu.Unlock()
+	leader.Kill()
+
+	// The probe: writes through the survivors, one after the other, until
+	// one is accepted.
+	probeDone := make(chan time.Duration, 1)
+	go func() {
+		for i := 0; ; i++ {
+			s := survivors[i%len(survivors)]
+			if _, err := clients[s].Jobs().Register(jobs.next()); err == nil {
+				probeDone <- time.Since(killed)
+				return
+			}
+			if time.Since(killed) > time.Minute {
+				probeDone <- -1
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
+	if _, err := cluster.FindLeader(time.Minute, survivors...); err != nil {
+		t.Fatalf("after killing %s: %v", leader.Name, err)
+	}
+	fo.newLeader = time.Since(killed)
+	fo.writesBack = <-probeDone
+	if fo.writesBack < 0 {
+		t.Fatalf("no write accepted within a minute of killing %s", leader.Name)
+	}
+	stopLoad()
+
+	leader.Start()
+	waitCaughtUp(t, c)
+	return fo
+}
+
+// waitCaughtUp waits until every server names one leader with three
+// voters, and every server's job table is at the same index.
+func waitCaughtUp(t cluster.T, c *cluster.Cluster) {
+	leader := c.WaitLeader(60 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		peers, err := leader.API().Status().Peers()
+		same := err == nil && len(peers) == len(c.Servers())
+		var first uint64
+		for i, s := range c.Servers() {
+			_, meta, err := s.API().Jobs().List(&api.QueryOptions{AllowStale: true, Prefix: "none-"})
+			if err != nil {
+				same = false
+				break
+			}
+			if i == 0 {
+				first = meta.LastIndex
+			}
+			same = same && meta.LastIndex == first
+		}
+		if same {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the cluster did not settle within 2 minutes after a restart (peers %v, %v)", peers, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func printFigures(rows []throughput, failovers []failover, duration time.Duration) {
+	fmt.Printf("drover cluster figures: %d servers in network namespaces, %d CPUs, %s\n\n", servers, runtime.NumCPU(), runtime.Version())
+
+	fmt.Printf("Job registrations (PUT /v1/jobs, %s per row)\n", duration)
+	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(w, "writers\tvia\tregistrations/s\tp50\tp99\terrors\ttarget\tNomad\n")
+	targets := map[int][2]string{1: {">= 400/s", "~190/s"}, 32: {">= 2000/s", "~900/s"}}
+	for _, r := range rows {
+		tg := targets[r.writers]
+		if r.via != "leader" {
+			tg = [2]string{}
+		}
+		fmt.Fprintf(w, "%d\t%s\t%.0f\t%s\t%s\t%d\t%s\t%s\n", r.writers, r.via, float64(r.ok)/r.elapsed.Seconds(),
+			pct(r.latencies, 50), pct(r.latencies, 99), r.errs, tg[0], tg[1])
+	}
+	w.Flush()
+
+	fmt.Printf("\nLeader failover after SIGKILL of the leader under write load (%d kills)\n", len(failovers))
+	var elect, back []time.Duration
+	var caught []caughtWrite
+	for _, f := range failovers {
+		elect = append(elect, f.newLeader)
+		back = append(back, f.writesBack)
+		caught = append(caught, f.caught...)
+	}
+	w = tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(w, "from the kill to\tp50\tp90\tmax\ttarget\tNomad (p50, max)\n")
+	fmt.Fprintf(w, "a new leader\t%s\t%s\t%s\tp50 <= 1.5s\t1.9s\n", pct(elect, 50), pct(elect, 90), pct(elect, 100))
+	fmt.Fprintf(w, "a write accepted again\t%s\t%s\t%s\tp50 <= 2.0s, max <= 5s\t2.9s, 3.9s\n", pct(back, 50), pct(back, 90), pct(back, 100))
+	w.Flush()
+
+	var took []time.Duration
+	kinds := map[string]int{}
+	for _, cw := range caught {
+		took = append(took, cw.took)
+		kinds[errorKind(cw.err)]++
+	}
+	fmt.Printf("\nWrites caught by the failovers: %d failed", len(caught))
+	if len(caught) > 0 {
+		fmt.Printf("; time to fail p50 %s, max %s", pct(took, 50), pct(took, 100))
+	}
+	fmt.Println()
+	for _, k := range slices.Sorted(maps.Keys(kinds)) {
+		fmt.Printf("  %4d  %s\n", kinds[k], k)
+	}
+}
+
+var address = regexp.MustCompile(`\d+\.\d+\.\d+\.\d+(:\d+)?`)
+
+// errorKind shortens an error to what kind of failure it is: the agent's
+// answer, or the transport's.
+func errorKind(err error) string {
+	var se *api.StatusError
+	if errors.As(err, &se) {
+		// The same failure through different servers is one kind.
+		msg := address.ReplaceAllString(se.Body, "ADDR")
+		if len(msg) > 160 {
+			msg = msg[:160] + "..."
+		}
+		return fmt.Sprintf("HTTP %d: %s", se.Code, msg)
+	}
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "connection refused"):
+		return "connection refused (the killed server)"
+	case strings.Contains(msg, "Client.Timeout"), strings.Contains(msg, "deadline exceeded"):
+		return fmt.Sprintf("no answer within %s", writeTimeout)
+	case strings.Contains(msg, "EOF"), strings.Contains(msg, "connection reset"):
+		return "connection closed by the killed server"
+	}
+	return msg
+}
+
+// pct is the p-th percentile of ds, "-" when there is none.
+func pct(ds []time.Duration, p int) string {
+	if len(ds) == 0 {
+		return "-"
+	}
+	s := slices.Clone(ds)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	i := (len(s)*p+99)/100 - 1
+	i = max(0, min(i, len(s)-1))
+	d := s[i]
+	switch {
+	case d < time.Millisecond:
+		return d.Round(time.Microsecond).String()
+	case d < time.Second:
+		return d.Round(100 * time.Microsecond).String()
+	}
+	return d.Round(10 * time.Millisecond).String()
+}
+
+// runner is the cluster.T of this program: Fatalf ends the body's
+// goroutine, and the cleanups run after it, in reverse, as in a test.
+type runner struct {
+	mu       sync.Mutex
+	failed   bool
+	cleanups []func()
+}
+
+func (r *runner) run(body func()) bool {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		body()
+	}()
+	<-done
+	for i := len(r.cleanups) - 1; i >= 0; i-- {
+		r.cleanups[i]()
+	}
+	return !r.Failed()
+}
+
+func (r *runner) Helper()      {}
+func (r *runner) Name() string { return "bench-cluster" }
+
+func (r *runner) Logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "bench-cluster: "+format+"\n", args...)
+}
+
+func (r *runner) Errorf(format string, args ...any) {
+	r.Logf(format, args...)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.failed = true
+}
+
+func (r *runner) Fatalf(format string, args ...any) {
+	r.Errorf(format, args...)
+	runtime.Goexit()
+}
+
+// Skipf is a failure here: a benchmark that cannot run measured nothing.
+func (r *runner) Skipf(format string, args ...any) { r.Fatalf(format, args...) }
+
+func (r *runner) Failed() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.failed
+}
+
+func (r *runner) Cleanup(f func()) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.cleanups = append(r.cleanups, f)
+}

@@ -1,0 +1,98 @@
+package proxy
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+)
+
+// serveTCP accepts connections until the listener closes. Connections
+// already accepted are not waited for: they finish on their own, so that
+// closing an ingress never blocks on a long-lived connection.
+func (p *Proxy) serveTCP(l *listener) {
+	for {
+		conn, err := l.ln.Accept()
+		if err != nil {
+			if !errors.Is(err, net.ErrClosed) {
+				p.cfg.Logger.Error("proxy: accept", "service", l.service, "error", err)
+			}
+			return
+		}
+		go p.forwardTCP(l, conn)
+	}
+}
+
+// forwardTCP connects a client to an instance, trying another instance
+// when one cannot be reached, and copies both ways until both sides close.
+func (p *Proxy) forwardTCP(l *listener, client net.Conn) {
+	defer client.Close()
+	backend, addr, err := p.dialBackend(l)
+	if err != nil {
+		p.cfg.Logger.Warn("proxy: no instance for a connection", "service", l.service, "client", client.RemoteAddr().String(), "error", err)
+		return
+	}
+	defer l.bal.done(addr)
+	defer backend.Close()
+	if l.ingress.ProxyProtocol {
+		if _, err := io.WriteString(backend, proxyHeader(client.RemoteAddr(), client.LocalAddr())); err != nil {
+			p.cfg.Logger.Warn("proxy: writing the PROXY header", "service", l.service, "backend", addr, "error", err)
+			return
+		}
+	}
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); pipe(backend, client) }()
+	go func() { defer wg.Done(); pipe(client, backend) }()
+	wg.Wait()
+}
+
+// dialBackend connects to a healthy instance, trying up to Attempts
+// different ones; the instance it returns counts as in flight.
+func (p *Proxy) dialBackend(l *listener) (net.Conn, string, error) {
+	backends := p.backends(l)
+	tried := map[string]bool{}
+	lastErr := errNoInstance
+	for range p.cfg.Attempts {
+		addr, ok := l.bal.pick(backends, tried)
+		if !ok {
+			break
+		}
+		conn, err := net.DialTimeout("tcp", addr, p.cfg.DialTimeout)
+		if err == nil {
+			return conn, addr, nil
+		}
+		l.bal.done(addr)
+		tried[addr] = true
+		lastErr = err
+		p.cfg.Logger.Debug("proxy: instance unreachable, trying another", "service", l.service, "backend", addr, "error", err)
+	}
+	return nil, "", lastErr
+}
+
+// pipe copies src to dst, then half-closes dst so the other side sees the
+// end of the stream while the reverse direction goes on.
+func pipe(dst, src net.Conn) {
+	_, _ = io.Copy(dst, src)
+	if c, ok := dst.(interface{ CloseWrite() error }); ok {
+		_ = c.CloseWrite()
+	} else {
+		_ = dst.Close()
+	}
+}
+
+// proxyHeader is a PROXY protocol v1 header: the client's address and the
+// address it connected to, so the instance sees who really called.
+func proxyHeader(client, local net.Addr) string {
+	src, sok := client.(*net.TCPAddr)
+	dst, dok := local.(*net.TCPAddr)
+	if !sok || !dok {
+		return "PROXY UNKNOWN\r\n"
+	}
+	family := "TCP4"
+	if src.IP.To4() == nil || dst.IP.To4() == nil {
+		family = "TCP6"
+	}
+	return fmt.Sprintf("PROXY %s %s %s %d %d\r\n", family, src.IP, dst.IP, src.Port, dst.Port)
+}

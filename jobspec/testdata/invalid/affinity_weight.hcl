@@ -1,0 +1,7 @@
+job "example" {
+  affinity {
+    attribute = "${node.class}"
+    value     = "fast"
+    weight    = 150
+  }
+}

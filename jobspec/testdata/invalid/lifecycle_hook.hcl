@@ -1,0 +1,18 @@
+job "example" {
+  group "web" {
+    task "init" {
+      driver = "docker"
+
+      lifecycle {
+        hook = "before"
+      }
+    }
+    task "side" {
+      driver = "docker"
+
+      lifecycle {
+        sidecar = true
+      }
+    }
+  }
+}

@@ -1,0 +1,68 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/raft"
+
+	"github.com/drover-project/drover/server/fsm"
+	"github.com/drover-project/drover/structs"
+)
+
+// applyTimeout bounds how long a write waits to be enqueued into Raft.
+const applyTimeout = 30 * time.Second
+
+// apply commits one log entry and returns its index. It returns only once
+// the entry is committed (stored by a quorum, each of which fsyncs it in
+// raft-boltdb) and applied here, so nothing is acknowledged that a crash
+// could lose.
+//
+// Its errors say what the caller may conclude: ErrNoLeader means the entry
+// was not written and may be retried elsewhere; ErrOutcomeUnknown means it
+// may have been (leadership was lost while it was in flight).
+func (s *Server) apply(t fsm.MessageType, req any) (uint64, error) {
+	if s.raft.State() != raft.Leader {
+		return 0, fmt.Errorf("%w: this server is not the leader", structs.ErrNoLeader)
+	}
+	buf, err := fsm.Encode(t, req)
+	if err != nil {
+		return 0, err
+	}
+	f := s.raft.Apply(buf, applyTimeout)
+	if err := f.Error(); err != nil {
+		switch {
+		case errors.Is(err, raft.ErrNotLeader), errors.Is(err, raft.ErrLeadershipTransferInProgress):
+			// Refused before it entered the log.
+			return 0, fmt.Errorf("%w: this server is not the leader (%v)", structs.ErrNoLeader, err)
+		case errors.Is(err, raft.ErrLeadershipLost), errors.Is(err, raft.ErrRaftShutdown):
+			return 0, fmt.Errorf("%w: leadership changed while committing %s (%v); it may or may not have been applied", structs.ErrOutcomeUnknown, t, err)
+		}
+		return 0, fmt.Errorf("raft apply: %w", err)
+	}
+	if err, ok := f.Response().(error); ok && err != nil {
+		return 0, err
+	}
+	return f.Index(), nil
+}
+
+// forwardRPC calls method on the server at addr; the endpoints use it to
+// send requests to the leader.
+func (s *Server) forwardRPC(ctx context.Context, addr, method string, args, reply any) error {
+	return s.rpcPool.Call(ctx, addr, method, args, reply)
+}
+
+// lastContact is how long ago this server last heard from the leader; 0 on
+// the leader itself.
+func (s *Server) lastContact() time.Duration {
+	if s.raft == nil || s.raft.State() == raft.Leader {
+		return 0
+	}
+	last := s.raft.LastContact()
+	if last.IsZero() {
+		return 0
+	}
+	return time.Since(last)
+}

@@ -1,0 +1,294 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/raft"
+
+	"github.com/drover-project/drover/internal/logging"
+	"github.com/drover-project/drover/server/membership"
+)
+
+// startGossipServer starts a server that finds its peers through gossip on
+// loopback: join lists the gossip addresses it retries.
+func startGossipServer(t *testing.T, name string, expect int, join []string, tweaks ...func(*Config)) *Server {
+	t.Helper()
+	cfg := Config{
+		NodeName:        name,
+		DataDir:         t.TempDir(),
+		RPCAddr:         "127.0.0.1:0",
+		BootstrapExpect: expect,
+		Gossip: GossipConfig{
+			BindAddr:          "127.0.0.1",
+			RetryJoin:         join,
+			RetryInterval:     200 * time.Millisecond,
+			Local:             true,
+			ReconnectInterval: 500 * time.Millisecond,
+		},
+		Autopilot: &AutopilotConfig{CleanupDeadServers: true, ServerStabilizationTime: time.Second},
+		Logger:    logging.Discard(),
+	}
+	for _, tweak := range tweaks {
+		tweak(&cfg)
+	}
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Shutdown() })
+	return s
+}
+
+// voters is the set of voter IDs in s's Raft configuration.
+func voters(s *Server) map[raft.ServerID]bool {
+	out := map[raft.ServerID]bool{}
+	f := s.raft.GetConfiguration()
+	if f.Error() != nil {
+		return out
+	}
+	for _, srv := range f.Configuration().Servers {
+		if srv.Suffrage == raft.Voter {
+			out[srv.ID] = true
+		}
+	}
+	return out
+}
+
+func votersAre(s *Server, want ...*Server) bool {
+	got := voters(s)
+	if len(got) != len(want) {
+		return false
+	}
+	for _, w := range want {
+		if !got[w.localID] {
+			return false
+		}
+	}
+	return true
+}
+
+// oneLeader waits until exactly one of servers leads and all agree on it.
+func oneLeader(t *testing.T, servers []*Server) *Server {
+	t.Helper()
+	var leader *Server
+	waitFor(t, "one leader that every server knows", func() bool {
+		leader = nil
+		for _, s := range servers {
+			if s.IsLeader() {
+				if leader != nil {
+					return false
+				}
+				leader = s
+			}
+		}
+		if leader == nil {
+			return false
+		}
+		for _, s := range servers {
+			if s.Leader() != leader.RPCAddr() {
+				return false
+			}
+		}
+		return true
+	})
+	return leader
+}
+
+func without(servers []*Server, gone *Server) []*Server {
+	var out []*Server
+	for _, s := range servers {
+		if s != gone {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// TestThreeServersFormAClusterAndSurviveTheLeader forms a cluster from one
+// join address and bootstrap_expect = 3, kills the leader, and checks that
+// a new one is elected, accepts writes, and that autopilot then takes the
+// dead server out of the configuration; the old leader, restarted on a new
+// data dir, is added back as a fourth server would be.
+func TestThreeServersFormAClusterAndSurviveTheLeader(t *testing.T) {
+	s1 := startGossipServer(t, "s1", 3, nil)
+	join := []string{s1.GossipAddr()}
+	s2 := startGossipServer(t, "s2", 3, join)
+	s3 := startGossipServer(t, "s3", 3, join)
+	servers := []*Server{s1, s2, s3}
+
+	leader := oneLeader(t, servers)
+	for _, s := range servers {
+		waitFor(t, "three voters on "+s.cfg.NodeName, func() bool { return votersAre(s, s1, s2, s3) })
+	}
+	ctx := context.Background()
+	if _, err := leader.Endpoints().RegisterNode(ctx, testNode("n1")); err != nil {
+		t.Fatal(err)
+	}
+	members := leader.Members()
+	if len(members.Members) != 3 || members.ServerRegion != "global" {
+		t.Fatalf("members: %+v", members)
+	}
+	leaders := 0
+	for _, m := range members.Members {
+		if m.Status != "alive" || m.RaftState != "voter" || m.Tags[membership.TagRole] != "server" {
+			t.Fatalf("member %+v", m)
+		}
+		if m.Leader {
+			leaders++
+		}
+	}
+	if leaders != 1 {
+		t.Fatalf("%d members marked leader", leaders)
+	}
+
+	// The leader dies without a word.
+	killed := time.Now()
+	leader.Shutdown()
+	rest := without(servers, leader)
+	newLeader := oneLeader(t, rest)
+	t.Logf("new leader %s elected %v after the old one stopped", newLeader.cfg.NodeName, time.Since(killed))
+	waitFor(t, "a write on the new leader", func() bool {
+		_, err := newLeader.Endpoints().RegisterNode(ctx, testNode("n2"))
+		return err == nil
+	})
+	for _, s := range rest {
+		waitFor(t, "both nodes on "+s.cfg.NodeName, func() bool {
+			nodes, err := s.State().Nodes(nil)
+			return err == nil && len(nodes) == 2
+		})
+	}
+
+	// Autopilot removes the dead server once it has been failed for the
+	// stabilization time: two voters stay, a majority of bootstrap_expect.
+	waitFor(t, "the dead leader to leave the configuration", func() bool { return votersAre(newLeader, rest...) })
+
+	// A fresh server joining later is added as a voter.
+	s4 := startGossipServer(t, "s4", 3, []string{newLeader.GossipAddr()})
+	waitFor(t, "s4 to become a voter", func() bool { return votersAre(newLeader, append(rest, s4)...) })
+	waitFor(t, "s4 to follow the leader", func() bool { return s4.Leader() == newLeader.RPCAddr() })
+	waitFor(t, "s4 to catch up", func() bool {
+		nodes, err := s4.State().Nodes(nil)
+		return err == nil && len(nodes) == 2
+	})
+
+	// The leader leaves on purpose: it takes itself out, another leads.
+	if err := newLeader.Leave(); err != nil {
+		t.Fatal(err)
+	}
+	newLeader.Shutdown()
+	remaining := append(without(rest, newLeader), s4)
+	third := oneLeader(t, remaining)
+	waitFor(t, "two voters after the leader left", func() bool { return votersAre(third, remaining...) })
+	if st := memberStatus(third, newLeader.memberName()); st != "left" {
+		t.Fatalf("status of the leader that left: %q", st)
+	}
+}
+
+// TestForceLeaveAndGracefulLeave: a failed server can be forced out of the
+// Raft configuration by name; a server that leaves is removed at once.
+func TestForceLeaveAndGracefulLeave(t *testing.T) {
+	// No dead-server cleanup here: only force-leave may remove the failed one.
+	noCleanup := func(c *Config) { c.Autopilot = &AutopilotConfig{} }
+	s1 := startGossipServer(t, "s1", 3, nil, noCleanup)
+	join := []string{s1.GossipAddr()}
+	s2 := startGossipServer(t, "s2", 3, join, noCleanup)
+	s3 := startGossipServer(t, "s3", 3, join, noCleanup)
+	servers := []*Server{s1, s2, s3}
+	leader := oneLeader(t, servers)
+	waitFor(t, "three voters", func() bool { return votersAre(leader, s1, s2, s3) })
+	followers := without(servers, leader)
+	failing, leaving := followers[0], followers[1]
+
+	failing.Shutdown()
+	waitFor(t, "the failure to be seen", func() bool {
+		return memberStatus(leader, failing.memberName()) == "failed" && memberStatus(leaving, failing.memberName()) == "failed"
+	})
+	if !votersAre(leader, s1, s2, s3) {
+		t.Fatal("a failed server was removed with cleanup off")
+	}
+	if err := leader.ForceLeave("nobody", false); err == nil {
+		t.Fatal("force-leave of an unknown member succeeded")
+	}
+	if err := leader.ForceLeave(leaving.cfg.NodeName, false); err == nil {
+		t.Fatal("force-leave of a live member succeeded")
+	}
+	// From a follower, by its short name: gossip carries it to the leader.
+	if err := leaving.ForceLeave(failing.cfg.NodeName, false); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the forced server out of the configuration", func() bool { return votersAre(leader, leader, leaving) })
+	if st := memberStatus(leader, failing.memberName()); st != "left" {
+		t.Fatalf("status of the forced server: %q", st)
+	}
+
+	if err := leaving.Leave(); err != nil {
+		t.Fatal(err)
+	}
+	if !votersAre(leader, leader) {
+		t.Fatalf("voters after a graceful leave: %v", voters(leader))
+	}
+	leaving.Shutdown()
+	if st := memberStatus(leader, leaving.memberName()); st != "left" {
+		t.Fatalf("status of the server that left: %q", st)
+	}
+}
+
+func memberStatus(s *Server, name string) string {
+	for _, m := range s.Members().Members {
+		if m.Name == name {
+			return m.Status
+		}
+	}
+	return fmt.Sprintf("(no member %s)", name)
+}
+
+// BenchmarkLeaderFailover measures, in one process on loopback, how long
+// after the leader stops a new one is elected (go test -bench
+// LeaderFailover -benchtime 10x ./server/). The e2e figures over real
+// processes are in bench/.
+func BenchmarkLeaderFailover(b *testing.B) {
+	var total time.Duration
+	for range b.N {
+		s1 := startGossipServerB(b, "s1", nil)
+		join := []string{s1.GossipAddr()}
+		servers := []*Server{s1, startGossipServerB(b, "s2", join), startGossipServerB(b, "s3", join)}
+		leader := waitLeaderB(b, servers)
+		start := time.Now()
+		leader.Shutdown()
+		waitLeaderB(b, without(servers, leader))
+		total += time.Since(start)
+		for _, s := range servers {
+			s.Shutdown()
+		}
+	}
+	b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms/failover")
+}
+
+func startGossipServerB(b *testing.B, name string, join []string) *Server {
+	s, err := New(Config{
+		NodeName: name, DataDir: b.TempDir(), RPCAddr: "127.0.0.1:0", BootstrapExpect: 3,
+		Gossip: GossipConfig{BindAddr: "127.0.0.1", RetryJoin: join, RetryInterval: 200 * time.Millisecond, Local: true},
+		Logger: logging.Discard(),
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s
+}
+
+func waitLeaderB(b *testing.B, servers []*Server) *Server {
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, s := range servers {
+			if s.IsLeader() {
+				return s
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	b.Fatal("no leader")
+	return nil
+}
