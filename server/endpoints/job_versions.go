@@ -15,6 +15,11 @@ import (
 // JobVersions lists the kept versions of a job, newest first; with diffs,
 // also what changed from each version to the next.
 func (e *Endpoints) JobVersions(ctx context.Context, q *structs.QueryOptions, jobID string, diffs bool) (*structs.JobVersionsResponse, structs.QueryMeta, error) {
+	stale := q != nil && q.AllowStale
+	var fwd ReadReply[*structs.JobVersionsResponse]
+	if ok, err := e.forward(ctx, "JobVersions", stale, &JobVersionsArgs{Query: q, JobID: jobID, Diffs: diffs}, &fwd); ok {
+		return fwd.Value, fwd.Meta, err
+	}
 	out := &structs.JobVersionsResponse{}
 	meta, err := e.query(ctx, q, func(ws memdb.WatchSet, s *state.StateStore) (uint64, error) {
 		versions, err := s.JobVersions(ws, namespaceOf(q), jobID)
@@ -38,6 +43,9 @@ func (e *Endpoints) JobVersions(ctx context.Context, q *structs.QueryOptions, jo
 // JobRevert submits a kept earlier version of a job again, as its newest
 // version.
 func (e *Endpoints) JobRevert(ctx context.Context, namespace string, req *structs.JobRevertRequest) (*structs.JobRegisterResponse, error) {
+	if r, ok, err := e.forwardRegister(ctx, "JobRevert", &JobRevertArgs{Namespace: namespace, Request: req}); ok {
+		return r, err
+	}
 	if req == nil || req.JobID == "" {
 		return nil, structs.BadRequest(errors.New("revert needs a job ID"))
 	}
@@ -71,6 +79,9 @@ func (e *Endpoints) JobRevert(ctx context.Context, namespace string, req *struct
 
 // JobScale sets the count of one group of a job, as a new version.
 func (e *Endpoints) JobScale(ctx context.Context, namespace, jobID string, req *structs.ScalingRequest) (*structs.JobRegisterResponse, error) {
+	if r, ok, err := e.forwardRegister(ctx, "JobScale", &JobScaleArgs{Namespace: namespace, JobID: jobID, Request: req}); ok {
+		return r, err
+	}
 	if req == nil || req.Count == nil {
 		return nil, structs.BadRequest(errors.New("scaling needs a count"))
 	}
@@ -109,6 +120,13 @@ func (e *Endpoints) JobScale(ctx context.Context, namespace, jobID string, req *
 // JobStability marks a kept version of a job stable (or not), as a
 // deployment that became healthy would; it makes no new version.
 func (e *Endpoints) JobStability(ctx context.Context, namespace string, req *structs.JobStabilityRequest) (*structs.JobStabilityResponse, error) {
+	var fwd structs.JobStabilityResponse
+	if ok, err := e.forward(ctx, "JobStability", false, &JobStabilityArgs{Namespace: namespace, Request: req}, &fwd); ok {
+		if err != nil {
+			return nil, err
+		}
+		return &fwd, nil
+	}
 	if req == nil || req.JobID == "" {
 		return nil, structs.BadRequest(errors.New("stability needs a job ID"))
 	}

@@ -16,6 +16,9 @@ import (
 // SchedulerGetConfig returns the cluster's scheduler configuration (the
 // defaults when nobody set one).
 func (e *Endpoints) SchedulerGetConfig(ctx context.Context, q *structs.QueryOptions) (*structs.SchedulerConfiguration, structs.QueryMeta, error) {
+	if out, meta, ok, err := forwardRead[*structs.SchedulerConfiguration](ctx, e, "SchedulerGetConfig", ReadArgs{Query: q}); ok {
+		return out, meta, err
+	}
 	var out *structs.SchedulerConfiguration
 	meta, err := e.query(ctx, q, func(ws memdb.WatchSet, s *state.StateStore) (uint64, error) {
 		cfg, err := s.SchedulerConfig(ws)
@@ -32,6 +35,10 @@ func (e *Endpoints) SchedulerGetConfig(ctx context.Context, q *structs.QueryOpti
 // With cas, only if its modify index is still casIndex; updated is false
 // when it was not.
 func (e *Endpoints) SchedulerSetConfig(ctx context.Context, cfg *structs.SchedulerConfiguration, cas bool, casIndex uint64) (updated bool, index uint64, err error) {
+	var fwd SchedulerSetConfigReply
+	if ok, err := e.forward(ctx, "SchedulerSetConfig", false, &SchedulerSetConfigArgs{Config: cfg, CAS: cas, CASIndex: casIndex}, &fwd); ok {
+		return fwd.Updated, fwd.Index, err
+	}
 	if cfg == nil {
 		return false, 0, structs.BadRequest(errors.New("missing scheduler configuration"))
 	}
