@@ -33,18 +33,28 @@ func (d *Driver) StartTask(ctx context.Context, cfg *driver.TaskConfig) (*driver
 
 	name := ContainerName(cfg)
 	opts := client.ContainerCreateOptions{Name: name, Config: cc, HostConfig: hc}
-	created, err := d.cli.ContainerCreate(ctx, opts)
+	// The create is not cancelled midway: an aborted request may still
+	// create the container after the engine has answered nothing, leaving
+	// one that nobody starts or removes. It is bounded instead, and a
+	// cancellation that came meanwhile is honoured right after.
+	createCtx, cancelCreate := context.WithTimeout(context.WithoutCancel(ctx), createTimeout)
+	defer cancelCreate()
+	created, err := d.cli.ContainerCreate(createCtx, opts)
 	if cerrdefs.IsConflict(err) {
 		// The name is taken by this task's previous container: a restart,
 		// or a client that died between creating a container and recording
 		// its handle. The new start supersedes it.
-		if err := d.removeStale(ctx, name, cfg.AllocID); err != nil {
+		if err := d.removeStale(createCtx, name, cfg.AllocID); err != nil {
 			return nil, err
 		}
-		created, err = d.cli.ContainerCreate(ctx, opts)
+		created, err = d.cli.ContainerCreate(createCtx, opts)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("docker: create container %s: %w", name, err)
+	}
+	if ctx.Err() != nil {
+		d.removeAfterFailedStart(created.ID)
+		return nil, fmt.Errorf("docker: start of container %s cancelled: %w", name, ctx.Err())
 	}
 	for _, w := range created.Warnings {
 		d.logger.Warn("engine warning on create", "container", name, "warning", w)
@@ -94,9 +104,12 @@ func (d *Driver) removeStale(ctx context.Context, name, allocID string) error {
 	return nil
 }
 
-// removeAfterFailedStart cleans up a container that was created but could
-// not be started, so a retry does not trip over it. It uses its own
-// context: the caller's may be the reason the start failed.
+// createTimeout bounds a container create, which is never cancelled midway.
+const createTimeout = 2 * time.Minute
+
+// removeAfterFailedStart cleans up a container (by ID or name) that was
+// created but could not be started, so a retry does not trip over it. It
+// uses its own context: the caller's may be the reason the start failed.
 func (d *Driver) removeAfterFailedStart(id string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
