@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moby/moby/client"
+
 	"github.com/drover-project/drover/internal/demoimage"
 	"github.com/drover-project/drover/internal/devagent"
 	"github.com/drover-project/drover/structs"
@@ -54,8 +56,17 @@ func startAgent(t *testing.T, extraArgs ...string) *devagent.Agent {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
+		// A dev agent stops what it runs: no container of its
+		// allocations may outlive it.
+		var allocs []*structs.AllocListStub
+		if err := getJSON(a.Addr+"/v1/allocations", &allocs); err != nil {
+			t.Errorf("list allocations before stopping the agent: %v", err)
+		}
 		if err := a.Stop(30 * time.Second); err != nil {
 			t.Errorf("agent stop: %v", err)
+		}
+		for _, c := range leftoverContainers(t, allocs) {
+			t.Errorf("container %s of allocation %s outlived its dev agent", c.ID, c.Labels["com.drover.alloc_id"])
 		}
 		if t.Failed() {
 			t.Logf("agent log:\n%s", a.Log())
@@ -123,4 +134,39 @@ func writeJob(t *testing.T, src string) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// leftoverContainers lists the containers of the given allocations that
+// still exist, and removes them so one test's leak does not hide another's.
+func leftoverContainers(t *testing.T, allocs []*structs.AllocListStub) []containerSummary {
+	t.Helper()
+	if len(allocs) == 0 {
+		return nil
+	}
+	docker, err := client.New(client.FromEnv)
+	if err != nil {
+		t.Errorf("docker client: %v", err)
+		return nil
+	}
+	defer docker.Close()
+	ids := map[string]bool{}
+	for _, a := range allocs {
+		ids[a.ID] = true
+	}
+	res, err := docker.ContainerList(context.Background(), client.ContainerListOptions{
+		All:     true,
+		Filters: make(client.Filters).Add("label", "com.drover.alloc_id"),
+	})
+	if err != nil {
+		t.Errorf("list containers: %v", err)
+		return nil
+	}
+	var left []containerSummary
+	for _, c := range res.Items {
+		if ids[c.Labels["com.drover.alloc_id"]] {
+			left = append(left, containerSummary{ID: c.ID, Labels: c.Labels})
+			docker.ContainerRemove(context.Background(), c.ID, client.ContainerRemoveOptions{Force: true})
+		}
+	}
+	return left
 }
