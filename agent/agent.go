@@ -31,6 +31,11 @@ type Agent struct {
 
 	server *server.Server
 	client *client.Client
+	// discovery is the client's DNS server and balancer (discovery.go).
+	discovery *discovery
+	// remote links a client without a local server to the servers
+	// (client_remote.go).
+	remote *remoteServers
 
 	httpLn  net.Listener
 	httpSrv *nethttp.Server
@@ -86,6 +91,10 @@ func (a *Agent) start(ctx context.Context) error {
 			RaftSnapshotInterval:  cfg.Server.RaftSnapshotInterval,
 			RaftTrailingLogs:      cfg.Server.RaftTrailingLogs,
 		}
+		// Heartbeat TTLs scaled to the cluster, plus grace (config_client.go).
+		scfg.Heartbeat = cfg.Server.Heartbeat.policy()
+		// Where client agents forward API requests (client_remote.go).
+		scfg.HTTPAdvertise = a.httpAdvertiseConfigured()
 		// Bootstrapping, advertising, gossip and joins: cluster.go.
 		if err := a.clusterServerConfig(&scfg); err != nil {
 			return err
@@ -105,9 +114,6 @@ func (a *Agent) start(ctx context.Context) error {
 	}
 	a.httpLn = ln
 	if cfg.Client.Enabled {
-		if a.server == nil {
-			return errors.New("a client without a local server needs server addresses; remote servers are not supported yet")
-		}
 		if err := a.startClient(ctx); err != nil {
 			return err
 		}
@@ -123,13 +129,32 @@ func (a *Agent) startClient(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	dd, err := docker.New(docker.Config{Logger: a.log.With("driver", "docker"), Options: dockerOpts})
+	// The node ID labels this node's containers (client_remote.go).
+	nodeID, err := client.NodeIDFromDataDir(filepath.Join(cfg.DataDir, "client"))
+	if err != nil {
+		return err
+	}
+	engine, err := a.dockerEngine()
+	if err != nil {
+		return err
+	}
+	dd, err := docker.New(docker.Config{Logger: a.log.With("driver", "docker"), Options: dockerOpts, Client: engine, NodeID: nodeID})
 	if err != nil {
 		// The node still registers: its docker driver shows as unhealthy
 		// and nothing is placed on it until Docker answers.
 		a.log.Warn("docker driver unavailable", "error", err)
 	} else {
 		drivers["docker"] = dd
+	}
+	// A client with no local server reaches remote ones (client_remote.go).
+	var servers client.Servers
+	if a.server != nil {
+		servers = a.server.Endpoints()
+	} else {
+		if a.remote, err = a.newRemoteServers(); err != nil {
+			return err
+		}
+		servers = a.remote.rpc
 	}
 	c, err := client.New(&client.Config{
 		DataDir:    filepath.Join(cfg.DataDir, "client"),
@@ -146,11 +171,23 @@ func (a *Agent) startClient(ctx context.Context) error {
 		// A dev agent's data dir goes away with it, so nothing could
 		// re-attach to its containers later: stop them, as Nomad's -dev does.
 		DestroyOnShutdown: cfg.Dev,
-	}, a.server.Endpoints(), drivers, a.log.With("component", "client"))
+		GC:                cfg.Client.GC.client(), // config_gc.go
+		// Reserved resources and dynamic ports (config_client.go).
+		ReservedCPU:      cfg.Client.Reserved.CPU,
+		ReservedMemoryMB: cfg.Client.Reserved.MemoryMB,
+		MinDynamicPort:   cfg.Client.MinDynamicPort,
+		MaxDynamicPort:   cfg.Client.MaxDynamicPort,
+	}, servers, drivers, a.log.With("component", "client"))
 	if err != nil {
 		return err
 	}
 	a.client = c
+	if a.remote != nil {
+		if err := a.startRemoteGossip(ctx, a.remote, c.NodeID()); err != nil {
+			return err
+		}
+	}
+	a.startDiscovery(ctx, drivers["docker"]) // discovery.go
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
@@ -178,7 +215,12 @@ func (a *Agent) serveHTTP() {
 	if a.client != nil {
 		hcfg.Client = logClient{a.client}
 	}
-	a.httpSrv = &nethttp.Server{Handler: http.New(hcfg), ReadHeaderTimeout: 10 * time.Second}
+	var handler nethttp.Handler = http.New(hcfg)
+	if a.remote != nil {
+		// A client agent forwards what it cannot answer (client_remote.go).
+		handler = a.remote.apiHandler(handler)
+	}
+	a.httpSrv = &nethttp.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
@@ -252,11 +294,13 @@ func (a *Agent) Shutdown() {
 			}
 			cancel()
 		}
+		a.stopDiscovery()
 		if a.client != nil {
 			a.client.Shutdown()
 		}
 		a.cancel()
 		a.wg.Wait()
+		a.remote.stop() // client_remote.go
 		if a.server != nil {
 			if err := a.server.Shutdown(); err != nil {
 				a.log.Warn("server shutdown", "error", err)

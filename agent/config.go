@@ -67,6 +67,8 @@ type ServerConfig struct {
 	RaftSnapshotThreshold uint64
 	RaftSnapshotInterval  time.Duration
 	RaftTrailingLogs      uint64
+	// Heartbeats: see config_client.go.
+	Heartbeat HeartbeatConfig
 }
 
 // ClientConfig is the `client` block.
@@ -75,9 +77,18 @@ type ClientConfig struct {
 	NodeClass string
 	NodePool  string
 	Meta      map[string]string
+	// Servers, reserved resources and dynamic ports: see config_client.go.
+	Servers        []string
+	Reserved       ReservedConfig
+	MinDynamicPort int
+	MaxDynamicPort int
 	// HostVolumes and Options: see config_docker.go.
 	HostVolumes map[string]*structs.ClientHostVolumeConfig
 	Options     map[string]string
+	// DNS: see discovery.go.
+	DNS ClientDNSConfig
+	// GC: terminal allocations' garbage collection (config_gc.go).
+	GC ClientGCConfig
 }
 
 // DefaultConfig is what an agent runs with before files and flags.
@@ -137,6 +148,11 @@ type fileServer struct {
 	RaftSnapshotThreshold *int    `hcl:"raft_snapshot_threshold,optional"`
 	RaftSnapshotInterval  *string `hcl:"raft_snapshot_interval,optional"`
 	RaftTrailingLogs      *int    `hcl:"raft_trailing_logs,optional"`
+
+	// Heartbeats: see config_client.go.
+	HeartbeatGrace         *string  `hcl:"heartbeat_grace,optional"`
+	MinHeartbeatTTL        *string  `hcl:"min_heartbeat_ttl,optional"`
+	MaxHeartbeatsPerSecond *float64 `hcl:"max_heartbeats_per_second,optional"`
 }
 
 type fileClient struct {
@@ -145,9 +161,21 @@ type fileClient struct {
 	NodePool  *string           `hcl:"node_pool,optional"`
 	Meta      map[string]string `hcl:"meta,optional"`
 
+	// servers, reserved, dynamic ports, server_join: see config_client.go.
+	Servers        []string        `hcl:"servers,optional"`
+	Reserved       *fileReserved   `hcl:"reserved,block"`
+	MinDynamicPort *int            `hcl:"min_dynamic_port,optional"`
+	MaxDynamicPort *int            `hcl:"max_dynamic_port,optional"`
+	ServerJoin     *fileServerJoin `hcl:"server_join,block"`
 	// host_volume blocks and options: see config_docker.go.
 	HostVolumes []*fileHostVolume `hcl:"host_volume,block"`
 	Options     map[string]string `hcl:"options,optional"`
+	// dns block: see discovery.go.
+	DNS *fileClientDNS `hcl:"dns,block"`
+	// gc_* attributes: see config_gc.go.
+	GCInterval           *string  `hcl:"gc_interval,optional"`
+	GCMaxAllocs          *int     `hcl:"gc_max_allocs,optional"`
+	GCDiskUsageThreshold *float64 `hcl:"gc_disk_usage_threshold,optional"`
 }
 
 // LoadConfigFile merges one HCL config file into c. Errors name the file,
@@ -197,6 +225,12 @@ func (c *Config) loadConfig(filename string, src []byte) error {
 		if cl.Options != nil {
 			c.Client.Options = cl.Options
 		}
+		if err := c.mergeClientDNS(cl.DNS); err != nil {
+			return fmt.Errorf("%s: %w", filename, err)
+		}
+		if err := c.mergeClientGC(cl); err != nil {
+			return fmt.Errorf("%s: %w", filename, err)
+		}
 	}
 	if err := c.mergePlugins(fc.Plugins); err != nil {
 		return fmt.Errorf("%s: %w", filename, err)
@@ -205,6 +239,9 @@ func (c *Config) loadConfig(filename string, src []byte) error {
 		return fmt.Errorf("%s: %w", filename, err)
 	}
 	if err := c.mergeRaftSnapshots(fc.Server); err != nil {
+		return fmt.Errorf("%s: %w", filename, err)
+	}
+	if err := c.mergeRemoteClient(fc.Client, fc.Server); err != nil {
 		return fmt.Errorf("%s: %w", filename, err)
 	}
 	return nil
@@ -246,6 +283,9 @@ func (c *Config) Validate() error {
 		}
 	}
 	if err := c.validateCluster(); err != nil {
+		return err
+	}
+	if err := c.validateRemoteClient(); err != nil {
 		return err
 	}
 	if c.DataDir == "" && !c.Dev {

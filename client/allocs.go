@@ -25,6 +25,7 @@ func (c *Client) allocLoop(ctx context.Context) {
 		return
 	}
 	var index uint64
+	swept := false
 	retry := newBackoff(minRetry, maxRetry)
 	for {
 		allocs, next, err := c.servers.NodeAllocations(ctx, c.nodeID, index, allocQueryWait)
@@ -45,7 +46,16 @@ func (c *Client) allocLoop(ctx context.Context) {
 		}
 		retry.reset()
 		index = next
+		first := !swept
+		var keep map[string]bool
+		if first {
+			keep = c.knownAllocs(allocs)
+		}
 		c.syncAllocs(ctx, allocs, &runners)
+		if first {
+			swept = true
+			c.removeOrphanContainers(ctx, keep) // orphans.go
+		}
 	}
 }
 
@@ -111,6 +121,8 @@ func (c *Client) startRunner(ctx context.Context, a *structs.Allocation, runners
 		Clock:    c.clock,
 		Logger:   c.logger,
 		OnUpdate: c.updates.add,
+		// Service instances go to the catalog and the servers (services.go).
+		Services: c.services,
 		// A sticky disk waits for the allocation it replaces.
 		PreviousDone: c.allocDone,
 	})

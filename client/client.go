@@ -32,6 +32,8 @@ type Client struct {
 	db      *state.DB
 	nodeID  string
 	updates *updateBatcher
+	// services holds the node's service catalog (services.go).
+	services *serviceReporter
 
 	// registered is closed once the node is first registered: allocations
 	// are asked for only then.
@@ -112,6 +114,10 @@ func New(cfg *Config, servers Servers, drivers map[string]driver.Driver, logger 
 	for _, a := range restored {
 		c.restored[a.ID] = a
 	}
+	// The service catalog and its reports to the servers (services.go).
+	if c.services, err = newServiceReporter(conf, id, servers, c.logger); err != nil {
+		return nil, errors.Join(err, c.db.Close())
+	}
 	return c, nil
 }
 
@@ -151,6 +157,8 @@ func (c *Client) Run(ctx context.Context) error {
 	loops.Go(func() { c.nodeLoop(ctx) })
 	loops.Go(func() { c.allocLoop(ctx) })
 	loops.Go(func() { c.updates.run(ctx) })
+	loops.Go(func() { c.services.run(ctx) })
+	loops.Go(func() { c.gcLoop(ctx) }) // gc.go
 	select {
 	case <-ctx.Done():
 	case <-c.shutdown:
@@ -185,6 +193,7 @@ func (c *Client) Shutdown() error {
 	close(c.shutdown)
 	c.running.Wait()
 	errs = append(errs, c.db.Close())
+	c.services.close()
 	return errors.Join(errs...)
 }
 

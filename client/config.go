@@ -49,6 +49,13 @@ type Config struct {
 	// Clock drives heartbeats, fingerprint periods and restart delays;
 	// nil is the real clock.
 	Clock clock.Clock
+	// CatalogMemberName is this node's name in the region's memberlist
+	// pool, which the service catalog's gossip ties its instances to
+	// (the node ID when empty; see services.go).
+	CatalogMemberName string
+	// GC is the garbage collection policy of terminal allocations (gc.go);
+	// zero fields take Nomad's defaults.
+	GC GCConfig
 }
 
 // withDefaults returns a copy of c with defaults filled in.

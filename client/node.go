@@ -168,6 +168,7 @@ func (c *Client) nodeLoop(ctx context.Context) {
 			if ttl <= 0 {
 				ttl = defaultHeartbeatTTL
 			}
+			c.logger.Debug("heartbeat", "ttl", ttl)
 			next = c.clock.NewTimer(ttl / 2)
 		}
 	}
@@ -190,6 +191,18 @@ func (b *backoff) next() time.Duration {
 }
 
 func (b *backoff) reset() { b.cur = 0 }
+
+// NodeIDFromDataDir reads the node ID kept in a client data dir (the
+// Config.DataDir), making it first if there is none, so the agent can name
+// the node before the client starts (the docker driver labels this node's
+// containers with it).
+func NodeIDFromDataDir(dataDir string) (string, error) {
+	idPath, _ := nodeFiles(dataDir)
+	if err := os.MkdirAll(filepath.Dir(idPath), 0o700); err != nil {
+		return "", fmt.Errorf("client: %w", err)
+	}
+	return loadOrCreateID(idPath)
+}
 
 // nodeFiles are where the node's identity is kept.
 func nodeFiles(dataDir string) (idPath, secretPath string) {

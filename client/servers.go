@@ -22,4 +22,9 @@ type Servers interface {
 	// UpdateAllocations reports client status and task states. Only ID,
 	// ClientStatus, ClientDescription and TaskStates are read.
 	UpdateAllocations(ctx context.Context, allocs []*structs.Allocation) error
+	// UpsertServiceRegistrations records the service instances this
+	// client runs (or their new health) in the servers' list (services.go).
+	UpsertServiceRegistrations(ctx context.Context, regs []*structs.ServiceRegistration) error
+	// DeleteServiceRegistrations removes instances this client stopped.
+	DeleteServiceRegistrations(ctx context.Context, ids []string) error
 }

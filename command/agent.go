@@ -66,6 +66,14 @@ Cluster Options (servers):
                        enough. Attempts repeat with back-off until one works.
   -retry-interval DUR  Longest wait between join attempts (default 30s).
   -retry-max N         Join attempts before giving up (default 0: no limit).
+
+Client Options:
+
+  -servers ADDRS       RPC addresses of servers ("host" or "host:port", port
+                       4747 by default), comma-separated or repeated. A
+                       client also finds the servers by gossip through
+                       -retry-join (the gossip address of any member), which
+                       keeps its list of live servers current.
 `)
 }
 
@@ -157,7 +165,10 @@ func (c *AgentCommand) config(args []string, stderr io.Writer) (*agent.Config, e
 		serfPort, bootstrapExpect, retryMax int
 		retryJoin                           repeatable
 		retryInterval                       time.Duration
+		// Remote servers of a client (config_client.go).
+		servers repeatable
 	)
+	fs.Var(&servers, "servers", "")
 	fs.Var(&files, "config", "")
 	fs.BoolVar(&dev, "dev", false, "")
 	fs.BoolVar(&server, "server", false, "")
@@ -226,6 +237,16 @@ func (c *AgentCommand) config(args []string, stderr io.Writer) (*agent.Config, e
 	}
 	if retryMax >= 0 {
 		cfg.RetryMax = retryMax
+	}
+	if len(servers) > 0 {
+		cfg.Client.Servers = nil
+		for _, s := range servers {
+			for _, addr := range strings.Split(s, ",") {
+				if addr = strings.TrimSpace(addr); addr != "" {
+					cfg.Client.Servers = append(cfg.Client.Servers, addr)
+				}
+			}
+		}
 	}
 	return cfg, cfg.Validate()
 }

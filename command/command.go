@@ -143,7 +143,9 @@ Usage: drover node <subcommand> [options] [args]
   Work with the client nodes that run allocations.
 
     $ drover node status
-    $ drover node status 171a583b`, false)
+    $ drover node status 171a583b
+    $ drover node drain -enable -deadline 30m 171a583b
+    $ drover node eligibility -enable 171a583b`, false)
 }
 func (c *NodeCommand) Run([]string) int { return cli.RunResultHelp }
 

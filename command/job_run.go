@@ -1,10 +1,12 @@
 package command
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"strings"
 
+	"github.com/drover-project/drover/api"
 	"github.com/drover-project/drover/structs"
 )
 
@@ -23,11 +25,15 @@ Usage: drover job run [options] <path>
 
   Parse the job file at path ("-" reads standard input), submit the job and
   follow the evaluation that schedules it: the allocations it places, and
-  why any could not be placed.
+  why any could not be placed. For a service job, then follow the
+  deployment that rolls the version out, per group: desired, placed,
+  healthy and unhealthy allocations and the progress deadline, until it
+  succeeds or fails.
 
-  Exit codes: 0 when every allocation was placed, 2 when some could not be
-  (unsatisfiable constraints, exhausted resources) or the evaluation failed,
-  1 on any other error.
+  Exit codes: 0 when every allocation was placed (and the deployment
+  succeeded), 2 when some could not be (unsatisfiable constraints,
+  exhausted resources) or the evaluation failed, 1 when the deployment
+  failed and on any other error.
 
 Run Options:
 
@@ -37,7 +43,8 @@ Run Options:
     yet. The job is refused when another change came in meanwhile.
 
   -detach
-    Print the evaluation ID and return at once, without following it.
+    Print the evaluation ID and return at once, without following it or
+    the deployment.
 
   -verbose
     Show full IDs.
@@ -94,5 +101,32 @@ func (c *JobRunCommand) Run(args []string) int {
 	ctx, stop := interruptible(c.ctx())
 	defer stop()
 	mon := &monitor{meta: &c.Meta, client: client, verbose: *verbose}
-	return mon.run(ctx, resp.EvalID)
+	if code := mon.run(ctx, resp.EvalID); code != exitOK {
+		return code
+	}
+	return c.followJobDeployment(ctx, client, job.ID, *verbose)
+}
+
+// followJobDeployment follows the deployment of the version just
+// registered, as Nomad's job run does; a run that made none (nothing to
+// replace, or not a service job) is done.
+func (c *JobRunCommand) followJobDeployment(ctx context.Context, client *api.Client, jobID string, verbose bool) int {
+	current, _, err := client.Jobs().Info(jobID, (&api.QueryOptions{}).WithContext(ctx))
+	if err != nil {
+		c.UI.Error(fmt.Sprintf("Error reading job %q: %v", jobID, err))
+		return exitError
+	}
+	if current.Type != structs.JobTypeService {
+		return exitOK
+	}
+	d, _, err := client.Jobs().LatestDeployment(jobID, (&api.QueryOptions{}).WithContext(ctx))
+	if err != nil {
+		c.UI.Error(fmt.Sprintf("Error reading the deployment of job %q: %v", jobID, err))
+		return exitError
+	}
+	if d == nil || d.JobVersion != current.Version || d.JobCreateIndex != current.CreateIndex {
+		return exitOK
+	}
+	c.UI.Output("")
+	return followDeployment(ctx, &c.Meta, client, d.ID, verbose)
 }

@@ -122,6 +122,17 @@ func (c *JobStatusCommand) show(client *api.Client, jobID string, allAllocs bool
 		c.UI.Output(formatPlacementFailures(failed.FailedTGAllocs, ""))
 	}
 
+	// The latest deployment, as Nomad shows it (deployment.go).
+	if d, _, err := client.Jobs().LatestDeployment(jobID, nil); err != nil {
+		c.UI.Error(fmt.Sprintf("Error reading the latest deployment of job %q: %v", jobID, err))
+		return exitError
+	} else if d != nil {
+		c.UI.Output("\nLatest Deployment")
+		c.UI.Output(formatKV([]string{"ID|" + shortID(d.ID, c.verbose), "Status|" + d.Status, "Description|" + d.StatusDescription}))
+		c.UI.Output("\nDeployed")
+		c.UI.Output(formatDeploymentGroups(d))
+	}
+
 	allocs, _, err := client.Jobs().Allocations(jobID, allAllocs, nil)
 	if err != nil {
 		c.UI.Error(fmt.Sprintf("Error reading allocations of job %q: %v", jobID, err))

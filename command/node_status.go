@@ -16,6 +16,8 @@ type NodeStatusCommand struct {
 	Meta
 	verbose bool
 	stats   bool // -stats: the machine's use (node_stats.go)
+	self    bool // -self: the local agent's node
+	allocs  bool // -allocs: count running allocations in the list
 }
 
 func (c *NodeStatusCommand) Synopsis() string { return "Show the status of client nodes" }
@@ -34,13 +36,21 @@ Status Options:
     Show full IDs, full times and the nodes' addresses.
 
   -stats
-    With a node, also show what its machine uses: CPU, memory and disk.`, true)
+    With a node, also show what its machine uses: CPU, memory and disk.
+
+  -self
+    Show the node of the local agent.
+
+  -allocs
+    In the list of nodes, show how many allocations run on each.`, true)
 }
 
 func (c *NodeStatusCommand) Run(args []string) int {
 	fs := c.flagSet("node status")
 	fs.BoolVar(&c.verbose, "verbose", false, "")
 	fs.BoolVar(&c.stats, "stats", false, "")
+	fs.BoolVar(&c.self, "self", false, "")
+	fs.BoolVar(&c.allocs, "allocs", false, "")
 	if !c.parseFlags(fs, args) {
 		return exitError
 	}
@@ -51,6 +61,17 @@ func (c *NodeStatusCommand) Run(args []string) int {
 	if err != nil {
 		c.UI.Error(fmt.Sprintf("Error initializing client: %v", err))
 		return exitError
+	}
+	if c.self {
+		if fs.NArg() > 0 {
+			return c.usageError("node status", "-self takes no node argument")
+		}
+		nodeID, err := resolveNode(client, true, "") // node_drain.go
+		if err != nil {
+			c.UI.Error(err.Error())
+			return exitError
+		}
+		return c.show(client, nodeID)
 	}
 	if fs.NArg() == 0 {
 		return c.list(client)
@@ -81,13 +102,26 @@ func (c *NodeStatusCommand) list(client *api.Client) int {
 	if c.verbose {
 		header = append(header, "Address", "Version")
 	}
-	rows := [][]string{append(header, "Drain", "Eligibility", "Status")}
+	header = append(header, "Drain", "Eligibility", "Status")
+	if c.allocs {
+		header = append(header, "Running Allocs")
+	}
+	rows := [][]string{header}
 	for _, n := range nodes {
 		row := []string{shortID(n.ID, c.verbose), n.NodePool, n.Datacenter, n.Name, orNone(n.NodeClass)}
 		if c.verbose {
 			row = append(row, n.Address, n.Version)
 		}
-		rows = append(rows, append(row, strconv.FormatBool(n.Drain), n.SchedulingEligibility, n.Status))
+		row = append(row, strconv.FormatBool(n.Drain), n.SchedulingEligibility, n.Status)
+		if c.allocs {
+			running, err := runningAllocs(client, n.ID)
+			if err != nil {
+				c.UI.Error(fmt.Sprintf("Error reading allocations of node %q: %v", n.ID, err))
+				return exitError
+			}
+			row = append(row, strconv.Itoa(running))
+		}
+		rows = append(rows, row)
 	}
 	c.UI.Output(formatTable(rows))
 	return exitOK
@@ -138,9 +172,17 @@ func (c *NodeStatusCommand) show(client *api.Client, nodeID string) int {
 		c.UI.Output(formatHostVolumes(node.HostVolumes))
 	}
 
+	if node.DrainStrategy != nil {
+		c.UI.Output("\nDrain Strategy")
+		c.UI.Output(formatDrainStrategy(node.DrainStrategy, c.now()))
+	}
 	if node.NodeResources != nil {
 		c.UI.Output("\nAllocated Resources")
 		c.UI.Output(formatAllocated(node, allocs))
+		if util := allocUtilization(client, allocs); util != "" {
+			c.UI.Output("\nAllocation Resource Utilization")
+			c.UI.Output(util)
+		}
 	}
 	if c.stats {
 		if err := c.showHostStats(client, node); err != nil {
@@ -165,7 +207,7 @@ func (c *NodeStatusCommand) show(client *api.Client, nodeID string) int {
 // formatAllocated shows what the node's running allocations hold of what
 // it offers (less what it reserves).
 func formatAllocated(node *structs.Node, allocs []*structs.Allocation) string {
-	var cpu, mem int64
+	var cpu, mem, disk int64
 	for _, a := range allocs {
 		if a.Terminal() || a.AllocatedResources == nil {
 			continue
@@ -174,15 +216,18 @@ func formatAllocated(node *structs.Node, allocs []*structs.Allocation) string {
 			cpu += t.Cpu.CpuShares
 			mem += t.Memory.MemoryMB
 		}
+		disk += a.AllocatedResources.Shared.DiskMB
 	}
 	totalCPU := node.NodeResources.Cpu.CpuShares
 	totalMem := node.NodeResources.Memory.MemoryMB
+	totalDisk := node.NodeResources.Disk.DiskMB
 	if r := node.ReservedResources; r != nil {
 		totalCPU -= r.Cpu.CpuShares
 		totalMem -= r.Memory.MemoryMB
+		totalDisk -= r.Disk.DiskMB
 	}
 	return formatTable([][]string{
-		{"CPU", "Memory"},
-		{fmt.Sprintf("%d/%d MHz", cpu, totalCPU), formatMiB(mem) + "/" + formatMiB(totalMem)},
+		{"CPU", "Memory", "Disk"},
+		{fmt.Sprintf("%d/%d MHz", cpu, totalCPU), formatMiB(mem) + "/" + formatMiB(totalMem), formatMiB(disk) + "/" + formatMiB(totalDisk)},
 	})
 }

@@ -42,7 +42,7 @@ func TestNodeStatus(t *testing.T) {
 		"ID          = 171a583b\n",
 		"Drivers     = docker\n",
 		"Driver  Detected  Healthy  Message\ndocker  true      true     Healthy\nexec    false     false    not supported\n",
-		"Allocated Resources\nCPU           Memory\n500/4000 MHz  512 MiB/8.0 GiB\n",
+		"Allocated Resources\nCPU           Memory           Disk\n500/4000 MHz  512 MiB/8.0 GiB  0 MiB/0 MiB\n",
 		"Allocations\nID        Job ID  Task Group  Version  Desired  Status   Created  Modified\n8ba85cef  web     web         0        run      running  1m ago   1m ago\n",
 	)
 	runCLI(t, "", "node", "status", "-verbose", "aa").want(t, 0, "ID          = aaaa0000-0000-4000-8000-000000000000", "No allocations placed")

@@ -15,6 +15,7 @@ var jobSchema = &hcl.BodySchema{
 		{Type: "group", LabelNames: []string{"name"}},
 		{Type: "meta"},
 		constraintBlock, affinityBlock, spreadBlock, rescheduleBlock,
+		updateBlock,
 	},
 }
 
@@ -37,6 +38,7 @@ func (d *decoder) decodeJob(block *hcl.Block) *structs.Job {
 	job.Constraints = d.decodeConstraints(content)
 	job.Affinities = d.decodeAffinities(content)
 	job.Spreads = d.decodeSpreads(content)
+	job.Update = d.decodeUpdate(content)
 
 	switch job.Type {
 	case "", structs.JobTypeService, structs.JobTypeBatch, structs.JobTypeSystem, structs.JobTypeSysBatch:
@@ -71,6 +73,7 @@ var groupSchema = &hcl.BodySchema{
 		{Type: "meta"},
 		{Type: "service"},
 		constraintBlock, affinityBlock, spreadBlock, rescheduleBlock,
+		migrateBlock, updateBlock,
 	},
 }
 
@@ -90,6 +93,8 @@ func (d *decoder) decodeGroup(block *hcl.Block, jobType string) *structs.TaskGro
 	tg.Affinities = d.decodeAffinities(content)
 	tg.Spreads = d.decodeSpreads(content)
 	d.setDuration(content.Attributes, "shutdown_delay", &tg.ShutdownDelay)
+	tg.Migrate = d.decodeMigrate(content)
+	tg.Update = d.decodeUpdate(content)
 	d.decodeGroupStorage(tg, content)
 	tg.Services = d.decodeServices(content)
 	if nb := d.single(content.Blocks.OfType("network")); nb != nil {

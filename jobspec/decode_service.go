@@ -12,7 +12,7 @@ var serviceSchema = &hcl.BodySchema{
 		{Name: "name"}, {Name: "port"}, {Name: "tags"}, {Name: "canary_tags"}, {Name: "meta"},
 		{Name: "address_mode"}, {Name: "address"}, {Name: "provider"}, {Name: "on_update"}, {Name: "task"},
 	},
-	Blocks: []hcl.BlockHeaderSchema{{Type: "check"}, {Type: "meta"}},
+	Blocks: []hcl.BlockHeaderSchema{{Type: "check"}, {Type: "meta"}, {Type: "ingress"}},
 }
 
 // decodeServices decodes the `service` blocks of a group or a task.
@@ -42,7 +42,26 @@ func (d *decoder) decodeService(block *hcl.Block) *structs.Service {
 	for _, cb := range content.Blocks.OfType("check") {
 		s.Checks = append(s.Checks, d.decodeCheck(cb))
 	}
+	if ib := d.single(content.Blocks.OfType("ingress")); ib != nil {
+		s.Ingress = d.decodeIngress(ib)
+	}
 	return s
+}
+
+var ingressSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{{Name: "port", Required: true}, {Name: "protocol"}, {Name: "algorithm"}, {Name: "proxy_protocol"}},
+}
+
+// decodeIngress reads drover's `ingress` block of a service.
+func (d *decoder) decodeIngress(block *hcl.Block) *structs.ServiceIngress {
+	in := &structs.ServiceIngress{}
+	content, diags := block.Body.Content(ingressSchema)
+	d.diags = append(d.diags, diags...)
+	d.setInt(content.Attributes, "port", &in.Port)
+	d.setString(content.Attributes, "protocol", &in.Protocol)
+	d.setString(content.Attributes, "algorithm", &in.Algorithm)
+	d.setBool(content.Attributes, "proxy_protocol", &in.ProxyProtocol)
+	return in
 }
 
 var checkSchema = &hcl.BodySchema{

@@ -4,7 +4,11 @@ import (
 	"context"
 	"time"
 
+	"github.com/hashicorp/raft"
+
+	"github.com/drover-project/drover/server/deploy"
 	"github.com/drover-project/drover/server/fsm"
+	"github.com/drover-project/drover/server/nodes"
 	"github.com/drover-project/drover/server/worker"
 	"github.com/drover-project/drover/structs"
 )
@@ -20,9 +24,7 @@ func (s *Server) monitorLeadership() {
 				if err := s.establishLeadership(); err != nil {
 					s.log.Error("failed to establish leadership; stepping down", "error", err)
 					s.revokeLeadership()
-					if err := s.raft.LeadershipTransfer().Error(); err != nil {
-						s.log.Warn("leadership transfer failed", "error", err)
-					}
+					s.handOverLeadership()
 				}
 			} else {
 				s.revokeLeadership()
@@ -77,6 +79,27 @@ func (s *Server) establishLeadership() error {
 	if err := s.heartbeats.Enable(s.readyNodeIDs()); err != nil {
 		return err
 	}
+	// The drainer moves allocations off draining nodes (server/nodes).
+	drainer := nodes.NewDrainer(nodes.DrainerConfig{State: s.fsm.State, Writer: s.endpoints,
+		Logger: s.cfg.Logger.With("component", "drainer")})
+	s.leaderWG.Add(1)
+	go func() {
+		defer s.leaderWG.Done()
+		drainer.Run(ctx)
+	}()
+	s.leaderWG.Add(1)
+	go func() {
+		defer s.leaderWG.Done()
+		s.runGC(ctx) // gc.go
+	}()
+	// The deployment watcher moves rollouts on (server/deploy).
+	deployments := deploy.NewWatcher(deploy.Config{State: s.fsm.State, Apply: s.apply,
+		Logger: s.cfg.Logger.With("component", "deployment_watcher")})
+	s.leaderWG.Add(1)
+	go func() {
+		defer s.leaderWG.Done()
+		deployments.Run(ctx)
+	}()
 	s.log.Info("cluster leadership acquired")
 	return nil
 }
@@ -147,5 +170,25 @@ func (s *Server) evalDeliveryFailed(e *structs.Evaluation) {
 	e.ModifyTime = time.Now().UnixNano()
 	if _, err := s.apply(fsm.EvalUpdate, &fsm.EvalUpdateRequest{Evals: []*structs.Evaluation{e}}); err != nil {
 		s.log.Error("failed to record failed evaluation", "eval_id", e.ID, "error", err)
+	}
+}
+
+// handOverLeadership asks raft to transfer leadership after a failed
+// establishLeadership. It does not wait past Shutdown: raft never answers a
+// transfer queued while it shuts down (a Barrier that failed because of the
+// shutdown brings us here), and waiting would hang Shutdown for good.
+func (s *Server) handOverLeadership() {
+	if s.raft.State() != raft.Leader {
+		return
+	}
+	f := s.raft.LeadershipTransfer()
+	done := make(chan error, 1)
+	go func() { done <- f.Error() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			s.log.Warn("leadership transfer failed", "error", err)
+		}
+	case <-s.shutdownCh:
 	}
 }

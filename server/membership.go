@@ -113,20 +113,63 @@ func (s *Server) gossipTags(raftState string) (map[string]string, error) {
 		Expect:     s.cfg.BootstrapExpect,
 		Build:      version.Version,
 		RaftState:  raftState,
+		HTTPAddr:   s.cfg.HTTPAdvertise,
 	})
 }
 
-// acceptMember keeps servers of other regions (and anything that is not a
-// server) out of this region's pool.
+// acceptMember keeps servers and clients of other regions (and anything
+// that is neither) out of this region's pool. Clients join to find the
+// servers; their gossip status is only an early hint about a node: the
+// leader's heartbeat TTLs decide when it is down.
 func (s *Server) acceptMember(name string, tags map[string]string) error {
+	if cl, ok := membership.ParseClient(tags); ok {
+		if cl.Region != s.cfg.Region {
+			return fmt.Errorf("client %q is in region %q, this pool is region %q", name, cl.Region, s.cfg.Region)
+		}
+		return nil
+	}
 	srv, ok := membership.ParseServer(tags)
 	if !ok {
-		return fmt.Errorf("member %q is not a drover server", name)
+		return fmt.Errorf("member %q is not a drover server or client", name)
 	}
 	if srv.Region != s.cfg.Region {
 		return fmt.Errorf("member %q is in region %q, this pool is region %q", name, srv.Region, s.cfg.Region)
 	}
 	return nil
+}
+
+// noteClients logs, on the leader, the clients gossip sees join or fail.
+// It is only a hint: the heartbeat TTL alone marks a node down, so a lost
+// or forged gossip message never reschedules work. seen holds the statuses
+// logged last.
+func (s *Server) noteClients(seen map[string]membership.Status) {
+	leader := s.IsLeader()
+	members := s.members.Members()
+	listed := make(map[string]bool, len(members))
+	for _, m := range members {
+		listed[m.Name] = true
+	}
+	for name := range seen {
+		if !listed[name] {
+			delete(seen, name) // reaped
+		}
+	}
+	for _, m := range members {
+		cl, ok := membership.ParseClient(m.Tags)
+		if !ok || seen[m.Name] == m.Status {
+			continue
+		}
+		seen[m.Name] = m.Status
+		if !leader {
+			continue
+		}
+		switch m.Status {
+		case membership.StatusAlive:
+			s.log.Info("client joined the gossip pool", "node_id", cl.NodeID, "node_name", cl.NodeName)
+		case membership.StatusFailed:
+			s.log.Info("client looks failed in gossip; its heartbeat TTL decides", "node_id", cl.NodeID, "node_name", cl.NodeName)
+		}
+	}
 }
 
 // raftState says whether this server holds a Raft configuration yet.
@@ -145,8 +188,10 @@ func (s *Server) runMembership() {
 	defer s.wg.Done()
 	tick := time.NewTicker(membershipTick)
 	defer tick.Stop()
+	clients := map[string]membership.Status{}
 	for {
 		s.reconcileMembership()
+		s.noteClients(clients)
 		select {
 		case <-s.members.Changes():
 		case <-tick.C:
@@ -248,6 +293,9 @@ func (s *Server) Members() *structs.ServerMembers {
 		Members:      []*structs.AgentMember{},
 	}
 	for _, m := range s.members.Members() {
+		if m.Tags[membership.TagRole] == membership.RoleClient {
+			continue // server members lists servers, as Nomad's
+		}
 		id := m.Tags[membership.TagID]
 		out.Members = append(out.Members, &structs.AgentMember{
 			Name:        m.Name,

@@ -51,7 +51,14 @@ type Config struct {
 	NumSchedulers int
 	// HeartbeatTTL is how long a client may stay silent before it is down.
 	HeartbeatTTL time.Duration
-	Logger       *slog.Logger
+	// HTTPAdvertise is the HTTP API address ("ip:port") gossiped to client
+	// agents, which forward the API requests they cannot answer there.
+	HTTPAdvertise string
+	// Heartbeat, when its MinTTL is set, replaces HeartbeatTTL with a TTL
+	// that scales with the cluster plus a grace period
+	// (server/nodes.HeartbeatPolicy; agent: min_heartbeat_ttl, heartbeat_grace).
+	Heartbeat nodes.HeartbeatPolicy
+	Logger    *slog.Logger
 
 	// Raft snapshots and log truncation: a snapshot is taken when this many
 	// entries are past the last one (checked every interval, with jitter),
@@ -140,6 +147,9 @@ func New(cfg Config) (*Server, error) {
 	s.fsm.SetEvalSink(func(evals []*structs.Evaluation) { s.broker.Enqueue(evals...) })
 	s.planner = planapply.New(s.apply, s.fsm.State, cfg.Logger.With("component", "planapply"), time.Now)
 	s.heartbeats = nodes.NewHeartbeats(cfg.HeartbeatTTL, s.nodeHeartbeatExpired, cfg.Logger.With("component", "heartbeat"))
+	if cfg.Heartbeat.MinTTL > 0 {
+		s.heartbeats = nodes.NewHeartbeatsWithPolicy(cfg.Heartbeat, s.nodeHeartbeatExpired, cfg.Logger.With("component", "heartbeat"))
+	}
 	s.endpoints = endpoints.New(endpoints.Deps{
 		Apply:       s.apply,
 		State:       s.fsm.State,

@@ -63,6 +63,12 @@ type Allocation struct {
 	// (see reschedule.go).
 	RescheduleTracker *RescheduleTracker `json:",omitempty"`
 
+	// DeploymentID is the deployment that placed this allocation, and
+	// DeploymentStatus its health there, as the client reports it (see
+	// deployment.go).
+	DeploymentID     string                 `json:",omitempty"`
+	DeploymentStatus *AllocDeploymentStatus `json:",omitempty"`
+
 	CreateIndex      uint64
 	ModifyIndex      uint64
 	AllocModifyIndex uint64
@@ -127,6 +133,7 @@ func (a *Allocation) Copy() *Allocation {
 	c.DesiredTransition = a.DesiredTransition.Copy()
 	c.PreemptedAllocations = slices.Clone(a.PreemptedAllocations)
 	c.RescheduleTracker = a.RescheduleTracker.Copy()
+	c.DeploymentStatus = a.DeploymentStatus.Copy()
 	return &c
 }
 
@@ -215,6 +222,7 @@ func (a *Allocation) Stub() *AllocListStub {
 		ModifyIndex:        a.ModifyIndex,
 		CreateTime:         a.CreateTime,
 		ModifyTime:         a.ModifyTime,
+		DeploymentStatus:   a.DeploymentStatus.Copy(),
 	}
 	if a.Job != nil {
 		s.JobType = a.Job.Type
@@ -246,6 +254,7 @@ type AllocListStub struct {
 	ClientStatus       string
 	ClientDescription  string
 	TaskStates         map[string]*TaskState
+	DeploymentStatus   *AllocDeploymentStatus `json:",omitempty"`
 	CreateIndex        uint64
 	ModifyIndex        uint64
 	CreateTime         int64

@@ -1,6 +1,7 @@
 package structs
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 )
@@ -34,6 +35,9 @@ type ServiceRegistration struct {
 	Health string `json:",omitempty"`
 	// Checks are the instance's checks and their last statuses.
 	Checks []ServiceCheckStatus `json:",omitempty"`
+	// Ingress is the service's ingress, carried by each instance so that
+	// every node's balancer learns it from the catalog.
+	Ingress *ServiceIngress `json:",omitempty"`
 }
 
 // ServiceCheckStatus is the status of one check of an instance.
@@ -61,6 +65,10 @@ func (r *ServiceRegistration) Copy() *ServiceRegistration {
 	c.Tags = slices.Clone(r.Tags)
 	c.Meta = maps.Clone(r.Meta)
 	c.Checks = slices.Clone(r.Checks)
+	if r.Ingress != nil {
+		in := *r.Ingress
+		c.Ingress = &in
+	}
 	return &c
 }
 
@@ -83,4 +91,28 @@ type ServiceIngress struct {
 	// ProxyProtocol, for tcp, prefixes each forwarded connection with a
 	// PROXY protocol v1 header carrying the client's address.
 	ProxyProtocol bool `json:",omitempty"`
+}
+
+// Validate checks an ingress block; a nil ingress is valid.
+func (in *ServiceIngress) Validate() error {
+	if in == nil {
+		return nil
+	}
+	if in.Port < 1 || in.Port > 65535 {
+		return fmt.Errorf("ingress: port must be between 1 and 65535, got %d", in.Port)
+	}
+	switch in.Protocol {
+	case "", IngressProtocolTCP, IngressProtocolHTTP:
+	default:
+		return fmt.Errorf("ingress: protocol must be %q or %q, got %q", IngressProtocolTCP, IngressProtocolHTTP, in.Protocol)
+	}
+	switch in.Algorithm {
+	case "", IngressRoundRobin, IngressLeastConn:
+	default:
+		return fmt.Errorf("ingress: algorithm must be %q or %q, got %q", IngressRoundRobin, IngressLeastConn, in.Algorithm)
+	}
+	if in.ProxyProtocol && in.Protocol == IngressProtocolHTTP {
+		return fmt.Errorf("ingress: proxy_protocol is for tcp ingresses (http ones send X-Forwarded-For)")
+	}
+	return nil
 }

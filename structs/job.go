@@ -48,6 +48,8 @@ type Job struct {
 	Constraints []*Constraint
 	Affinities  []*Affinity
 	Spreads     []*Spread
+	// Update is the job's default update strategy (see update.go).
+	Update *UpdateStrategy `json:",omitempty"`
 
 	// Stop marks a job that the user stopped but did not purge.
 	Stop bool
@@ -163,6 +165,7 @@ func (j *Job) Copy() *Job {
 	c.Constraints = copyConstraints(j.Constraints)
 	c.Affinities = copyAffinities(j.Affinities)
 	c.Spreads = copySpreads(j.Spreads)
+	c.Update = j.Update.Copy()
 	if j.TaskGroups != nil {
 		c.TaskGroups = make([]*TaskGroup, len(j.TaskGroups))
 		for i, tg := range j.TaskGroups {

@@ -41,6 +41,10 @@ type Node struct {
 	StatusUpdatedAt       int64
 	SchedulingEligibility string
 	Drain                 bool
+	// DrainStrategy is the drain in progress (node_drain.go), nil when
+	// none; LastDrain records the latest one.
+	DrainStrategy *DrainStrategy `json:",omitempty"`
+	LastDrain     *DrainMetadata `json:",omitempty"`
 
 	CreateIndex uint64
 	ModifyIndex uint64
@@ -128,6 +132,12 @@ func (n *Node) Copy() *Node {
 		}
 	}
 	c.HostVolumes = CopyHostVolumes(n.HostVolumes)
+	c.DrainStrategy = n.DrainStrategy.Copy()
+	if n.LastDrain != nil {
+		d := *n.LastDrain
+		d.Meta = maps.Clone(n.LastDrain.Meta)
+		c.LastDrain = &d
+	}
 	return &c
 }
 

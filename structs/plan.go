@@ -14,6 +14,10 @@ type Plan struct {
 	// Annotations say what the plan does per group, when the evaluation
 	// asked for them (AnnotatePlan).
 	Annotations *PlanAnnotations `json:",omitempty"`
+	// Deployment is created or updated with the plan; DeploymentUpdates
+	// change other deployments' status (cancel an older one).
+	Deployment        *Deployment               `json:",omitempty"`
+	DeploymentUpdates []*DeploymentStatusUpdate `json:",omitempty"`
 }
 
 // AppendStop adds a stop of alloc with the given description.
@@ -37,7 +41,7 @@ func (p *Plan) AppendAlloc(alloc *Allocation) {
 
 // IsNoOp reports whether the plan changes nothing.
 func (p *Plan) IsNoOp() bool {
-	return len(p.NodeUpdate) == 0 && len(p.NodeAllocation) == 0
+	return len(p.NodeUpdate) == 0 && len(p.NodeAllocation) == 0 && p.Deployment == nil && len(p.DeploymentUpdates) == 0
 }
 
 // PlanResult is what the applier committed. Nodes whose part of the plan no

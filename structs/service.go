@@ -51,6 +51,9 @@ type Service struct {
 	Provider    string
 	OnUpdate    string `json:",omitempty"`
 	Checks      []*ServiceCheck
+	// Ingress is drover's addition: a port every client balances over the
+	// service's healthy instances (see ServiceIngress).
+	Ingress *ServiceIngress `json:",omitempty"`
 }
 
 // ServiceCheck is a `check` block.
@@ -107,6 +110,14 @@ func (s *Service) Canonicalize(job, group, task string) {
 	if s.OnUpdate == "" {
 		s.OnUpdate = "require_healthy"
 	}
+	if in := s.Ingress; in != nil {
+		if in.Protocol == "" {
+			in.Protocol = IngressProtocolTCP
+		}
+		if in.Algorithm == "" {
+			in.Algorithm = IngressRoundRobin
+		}
+	}
 	for _, c := range s.Checks {
 		if c.PortLabel == "" && c.Type != CheckTypeScript && c.Type != CheckTypeDocker {
 			c.PortLabel = s.PortLabel
@@ -149,6 +160,9 @@ func (s *Service) Validate(portLabels map[string]bool) error {
 		if err := c.Validate(portLabels); err != nil {
 			errs = append(errs, fmt.Errorf("service %q: %w", s.Name, err))
 		}
+	}
+	if err := s.Ingress.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("service %q: %w", s.Name, err))
 	}
 	return errors.Join(errs...)
 }
@@ -220,6 +234,10 @@ func (s *Service) Copy() *Service {
 	c.Tags = slices.Clone(s.Tags)
 	c.CanaryTags = slices.Clone(s.CanaryTags)
 	c.Meta = maps.Clone(s.Meta)
+	if s.Ingress != nil {
+		in := *s.Ingress
+		c.Ingress = &in
+	}
 	if s.Checks != nil {
 		c.Checks = make([]*ServiceCheck, len(s.Checks))
 		for i, chk := range s.Checks {

@@ -36,6 +36,11 @@ type TaskGroup struct {
 	// Volumes and EphemeralDisk: see volumes.go.
 	Volumes       map[string]*VolumeRequest `json:",omitempty"`
 	EphemeralDisk *EphemeralDisk            `json:",omitempty"`
+	// Migrate says how allocations leave a draining node (node_drain.go);
+	// service jobs get Nomad's defaults, other types keep nil.
+	Migrate *MigrateStrategy `json:",omitempty"`
+	// Update is how a new version replaces the old (see update.go).
+	Update *UpdateStrategy `json:",omitempty"`
 }
 
 // RestartPolicy says how a failed task is restarted in place: up to Attempts
@@ -97,7 +102,9 @@ func (tg *TaskGroup) Canonicalize(job *Job) {
 		tg.ReschedulePolicy = tg.ReschedulePolicy.Merge(DefaultReschedulePolicy(job.Type))
 	}
 	canonicalizeRules(tg.Constraints, tg.Affinities, tg.Spreads)
+	tg.canonicalizeMigrate(job.Type)
 	tg.canonicalizeStorage()
+	canonicalizeUpdate(job, tg)
 	for _, n := range tg.Networks {
 		n.Canonicalize()
 	}
@@ -138,7 +145,13 @@ func (tg *TaskGroup) Validate(job *Job) error {
 	if err := tg.ReschedulePolicy.Validate(); err != nil {
 		add("%w", err)
 	}
+	if err := tg.Migrate.Validate(); err != nil {
+		add("%w", err)
+	}
 	for _, err := range validateRules(tg.Constraints, tg.Affinities, tg.Spreads) {
+		add("%w", err)
+	}
+	if err := tg.Update.Validate(tg.Count); err != nil {
 		add("%w", err)
 	}
 	for _, err := range tg.validateStorage() {
@@ -204,6 +217,8 @@ func (tg *TaskGroup) Copy() *TaskGroup {
 	c.Spreads = copySpreads(tg.Spreads)
 	c.Volumes = copyVolumeRequests(tg.Volumes)
 	c.EphemeralDisk = tg.EphemeralDisk.Copy()
+	c.Update = tg.Update.Copy()
+	c.Migrate = tg.Migrate.Copy()
 	if tg.Tasks != nil {
 		c.Tasks = make([]*Task, len(tg.Tasks))
 		for i, t := range tg.Tasks {

@@ -84,6 +84,8 @@ func New(cfg Config) http.Handler {
 	mux.HandleFunc("GET /v1/nodes", a.read(a.nodeList))
 	mux.HandleFunc("GET /v1/node/{id}", a.read(a.nodeGet))
 	mux.HandleFunc("GET /v1/node/{id}/allocations", a.read(a.nodeAllocations))
+	a.registerNodeDrain(mux) // node_drain.go: drain, eligibility
+	a.registerSystemGC(mux)  // system_gc.go: PUT /v1/system/gc
 	// Status and agent.
 	mux.HandleFunc("GET /v1/status/leader", a.read(a.statusLeader))
 	mux.HandleFunc("GET /v1/status/peers", a.read(a.statusPeers))
@@ -96,9 +98,12 @@ func New(cfg Config) http.Handler {
 	// versions, revert, scale, scheduler configuration.
 	a.registerJobPlan(mux)
 	a.registerJobVersions(mux)
+	a.registerDeployments(mux) // deployments.go
 	a.registerSchedulerConfig(mux)
 	// agent_members.go: gossip members, join, force-leave.
 	a.registerMembership(mux)
+	// services.go: service registrations.
+	a.registerServices(mux)
 
 	return a.logRequests(mux)
 }

@@ -44,6 +44,10 @@ type Config struct {
 	// OnUpdate receives the allocation (ID, ClientStatus,
 	// ClientDescription, TaskStates) after each change. It must not block.
 	OnUpdate func(update *structs.Allocation)
+
+	// Services receives the allocation's service instances (services.go);
+	// nil registers nothing.
+	Services ServiceRegistry
 }
 
 // AllocRunner runs one allocation. Create it with New, then call Run.
@@ -69,6 +73,12 @@ type AllocRunner struct {
 
 	// phases starts tasks in lifecycle order (lifecycle.go); set by Run.
 	phases *phases
+
+	// health is the checks' statuses and the deployment health (health.go).
+	health health
+
+	// services registers the service instances (services.go); nil without a registry.
+	services *services
 }
 
 // New prepares a runner for alloc, re-attaching to the tasks recorded in
@@ -77,6 +87,7 @@ func New(cfg Config) (*AllocRunner, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	cfg.Clock = clock.OrReal(cfg.Clock)
 	ar := &AllocRunner{
 		cfg:     cfg,
 		dir:     allocdir.New(cfg.DataDir, cfg.Alloc.ID),
@@ -85,6 +96,7 @@ func New(cfg Config) (*AllocRunner, error) {
 		done:    make(chan struct{}),
 		alloc:   cfg.Alloc.Copy(),
 	}
+	ar.services = newServices(cfg.Services, cfg.Alloc, cfg.Node, cfg.HostIP) // services.go
 	tg := cfg.Alloc.Job.LookupTaskGroup(cfg.Alloc.TaskGroup)
 	if tg == nil {
 		ar.invalid = fmt.Errorf("task group %q not found in the allocation's job", cfg.Alloc.TaskGroup)
@@ -192,6 +204,11 @@ func (ar *AllocRunner) Run(ctx context.Context) {
 
 	var wg sync.WaitGroup
 	ar.startLifecycle(ctx, &wg)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		ar.runHealth(ctx) // health.go: checks, check_restart, deployment health
+	}()
 	allDone := make(chan struct{})
 	go func() {
 		for _, tr := range ar.tasks {
@@ -296,11 +313,14 @@ func (ar *AllocRunner) report() {
 		return
 	}
 	a := ar.Alloc()
+	ar.unhealthyIfFailed(a.ClientStatus) // health.go
+	ar.services.allocUpdated(a.ClientStatus, a.ServerTerminal())
 	ar.cfg.OnUpdate(&structs.Allocation{
 		ID:                a.ID,
 		ClientStatus:      a.ClientStatus,
 		ClientDescription: a.ClientDescription,
 		TaskStates:        a.TaskStates,
+		DeploymentStatus:  ar.deploymentStatus(),
 	})
 }
 
@@ -314,6 +334,7 @@ func (ar *AllocRunner) Update(alloc *structs.Allocation) {
 		ar.logger.Error("failed to persist allocation", "error", err)
 	}
 	if alloc.ServerTerminal() {
+		ar.services.allocUpdated("", true) // out of traffic before any shutdown delay
 		reason := alloc.DesiredDescription
 		if reason == "" {
 			reason = "allocation is being stopped"

@@ -52,6 +52,8 @@ func probe(ctx context.Context, c *structs.ServiceCheck, addr string, exec Execu
 		return probeScript(ctx, c, exec)
 	case structs.CheckTypeGRPC:
 		return probeGRPC(ctx, c, addr)
+	case structs.CheckTypeDocker:
+		return probeDocker(ctx, c, exec)
 	}
 	return structs.CheckCritical, fmt.Sprintf("check type %q cannot be probed", c.Type)
 }
@@ -117,6 +119,25 @@ func probeTCP(ctx context.Context, addr string) (string, string) {
 	}
 	conn.Close()
 	return structs.CheckPassing, "TCP connect " + addr + ": Success"
+}
+
+// ImageHealth is an Executor that also reports the health a task's image
+// declares, for docker checks.
+type ImageHealth interface {
+	ImageHealth(ctx context.Context, task string) (status, output string, err error)
+}
+
+// probeDocker takes the health the image's own HEALTHCHECK reports.
+func probeDocker(ctx context.Context, c *structs.ServiceCheck, exec Executor) (string, string) {
+	ih, ok := exec.(ImageHealth)
+	if !ok {
+		return structs.CheckCritical, "docker checks need a task whose driver reports its health"
+	}
+	status, output, err := ih.ImageHealth(ctx, c.TaskName)
+	if err != nil {
+		return structs.CheckCritical, err.Error()
+	}
+	return status, output
 }
 
 // probeScript follows Nagios' convention, as Nomad does: 0 passes, 1 warns,

@@ -11,6 +11,9 @@
 //	             -ldflags "-X main.version=v1")
 //	NOMAD_ALLOC_ID  reported as "alloc", so a test can tell instances apart
 //	FAIL_HEALTH  "1" makes /health answer 500
+//	HEALTH_FILE  a path; /health answers 500 while the file holds "fail",
+//	             so a test can turn an instance unhealthy and back with
+//	             `alloc exec ... /app write FILE fail` (then `... ok`)
 //	CRASH_AFTER  a duration ("5s"); the process exits after it
 //	EXIT_CODE    the exit code used by CRASH_AFTER (default 1)
 //
@@ -39,6 +42,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -64,6 +68,7 @@ type config struct {
 	hostname   string
 	alloc      string
 	failHealth bool
+	healthFile string
 	crashAfter time.Duration
 	exitCode   int
 }
@@ -74,6 +79,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		version:    getenv("VERSION"),
 		alloc:      getenv("NOMAD_ALLOC_ID"),
 		failHealth: getenv("FAIL_HEALTH") == "1",
+		healthFile: getenv("HEALTH_FILE"),
 		exitCode:   1,
 	}
 	if c.port == "" {
@@ -142,6 +148,12 @@ func (s *server) health(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.failHealth {
 		http.Error(w, "unhealthy (FAIL_HEALTH=1)", http.StatusInternalServerError)
 		return
+	}
+	if s.cfg.healthFile != "" {
+		if b, err := os.ReadFile(s.cfg.healthFile); err == nil && strings.TrimSpace(string(b)) == "fail" {
+			http.Error(w, "unhealthy ("+s.cfg.healthFile+" says fail)", http.StatusInternalServerError)
+			return
+		}
 	}
 	_, _ = io.WriteString(w, "ok\n")
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
 	"strconv"
@@ -22,6 +23,7 @@ import (
 //	/app cat FILE            print a file
 //	/app write FILE TEXT...  write the words to a file (a line)
 //	/app env                 print the environment, sorted as given
+//	/app lookup NAME         print the addresses NAME resolves to, one a line
 //
 // The image's entrypoint is /app, so a job's `args = ["echo", "hi"]`
 // runs one, and so does `drover alloc exec ALLOC /app echo hi`.
@@ -78,8 +80,21 @@ func subcommand(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stdout, kv)
 		}
 		return 0
+	case "lookup":
+		if len(args) != 2 {
+			return usage("usage: lookup NAME")
+		}
+		addrs, err := net.LookupHost(args[1])
+		if err != nil {
+			fmt.Fprintf(stderr, "drover-demo: %v\n", err)
+			return 1
+		}
+		for _, a := range addrs {
+			fmt.Fprintln(stdout, a)
+		}
+		return 0
 	}
-	return usage("unknown subcommand %q (want echo, exit, sleep, cat, write or env)", args[0])
+	return usage("unknown subcommand %q (want echo, exit, sleep, cat, write, env or lookup)", args[0])
 }
 
 // logHangups logs each SIGHUP until ctx ends or the returned stop is called.

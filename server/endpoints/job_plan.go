@@ -31,6 +31,10 @@ func (e *Endpoints) JobPlan(ctx context.Context, req *structs.JobPlanRequest) (*
 	if job.Region != e.d.Region {
 		return nil, structs.BadRequest(fmt.Errorf("job %q is for region %q, but this cluster is region %q", job.ID, job.Region, e.d.Region))
 	}
+	// Ingress ports are cluster-wide (services.go).
+	if err := e.checkIngressPorts(job); err != nil {
+		return nil, err
+	}
 	snap, err := e.d.State().Snapshot()
 	if err != nil {
 		return nil, err

@@ -39,6 +39,10 @@ func (e *Endpoints) JobRegister(ctx context.Context, req *structs.JobRegisterReq
 	if err := e.registrationAllowed(); err != nil {
 		return nil, err
 	}
+	// Ingress ports are cluster-wide (services.go).
+	if err := e.checkIngressPorts(job); err != nil {
+		return nil, err
+	}
 	existing, err := e.d.State().JobByID(nil, job.Namespace, job.ID)
 	if err != nil {
 		return nil, err

@@ -96,6 +96,7 @@ func (e *Endpoints) RegisterNode(ctx context.Context, node *structs.Node) (time.
 	} else if old != nil {
 		n.SchedulingEligibility = old.SchedulingEligibility
 		n.Drain = old.Drain
+		n.DrainStrategy, n.LastDrain = old.DrainStrategy, old.LastDrain // node_drain.go
 	}
 	req := &fsm.NodeRegisterRequest{Node: n}
 	if nodeNeedsSystemEvals(old, n) {
@@ -241,7 +242,9 @@ func (e *Endpoints) UpdateAllocations(ctx context.Context, allocs []*structs.All
 			ClientStatus:      a.ClientStatus,
 			ClientDescription: a.ClientDescription,
 			TaskStates:        a.TaskStates,
-			ModifyTime:        now,
+			// The allocation's health in its deployment (deployments.go).
+			DeploymentStatus: a.DeploymentStatus,
+			ModifyTime:       now,
 		})
 	}
 	if _, err := e.d.Apply(fsm.AllocClientUpdate, &fsm.AllocClientUpdateRequest{Allocs: updates}); err != nil {

@@ -122,6 +122,23 @@ var rpcMethods = map[string]rpcMethod{
 	"UpdateAllocations": withArgs(func(ctx context.Context, e *Endpoints, a *[]*structs.Allocation) (any, error) {
 		return nil, e.UpdateAllocations(ctx, *a)
 	}),
+	// Service registrations (services.go).
+	"UpsertServiceRegistrations": withArgs(func(ctx context.Context, e *Endpoints, a *structs.ServiceRegistrationsArgs) (any, error) {
+		return &struct{}{}, e.UpsertServiceRegistrations(ctx, a.Registrations)
+	}),
+	"DeleteServiceRegistrations": withArgs(func(ctx context.Context, e *Endpoints, a *structs.ServiceDeregistrationArgs) (any, error) {
+		return &struct{}{}, e.DeleteServiceRegistrations(ctx, a.IDs)
+	}),
+	"ServiceList": read(func(e *Endpoints, ctx context.Context, a *ReadArgs) ([]*structs.ServiceRegistrationListStub, structs.QueryMeta, error) {
+		return e.ServiceList(ctx, a.Query)
+	}),
+	"ServiceGet": read(func(e *Endpoints, ctx context.Context, a *ReadArgs) ([]*structs.ServiceRegistration, structs.QueryMeta, error) {
+		return e.ServiceGet(ctx, a.Query, a.ID)
+	}),
+	"ServiceDelete": withArgs(func(ctx context.Context, e *Endpoints, a *ServiceDeleteArgs) (any, error) {
+		index, err := e.ServiceDelete(ctx, a.Namespace, a.ServiceName, a.ID)
+		return &IndexedReply[struct{}]{Value: &struct{}{}, Index: index}, err
+	}),
 }
 
 // ServeRPC answers a call from another server or a remote client.

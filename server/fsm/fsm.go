@@ -212,6 +212,15 @@ func (f *FSM) dispatch(t MessageType, index uint64, body []byte) ([]string, erro
 			return nil, err
 		}
 		return nil, store.SetJobStability(index, req.Namespace, req.JobID, req.JobVersion, req.Stable)
+
+	case ServiceRegistrationUpsert, ServiceRegistrationDelete:
+		return nil, applyServiceRegistrations(store, t, index, body) // services.go
+
+	case DeploymentStatusUpdate, DeploymentPromote:
+		return applyDeployment(store, t, index, body) // deployments.go
+
+	case NodeUpdateDrain, NodeUpdateEligibility, NodeDeregister:
+		return f.applyNodeDrain(t, index, body) // node_drain.go
 	}
 	return nil, fmt.Errorf("fsm: %w %d", ErrUnknownMessageType, uint8(t))
 }

@@ -227,6 +227,12 @@ func TestMessageTypesAreStable(t *testing.T) {
 		ApplyPlanResults: 4, NodeRegister: 5, NodeUpdateStatus: 6, EvalDelete: 7,
 		AllocUpdateDesiredTransition: 8, SchedulerConfigSet: 9, JobStability: 10,
 	}
+	// Node drain and eligibility (node_drain.go).
+	want[NodeUpdateDrain], want[NodeUpdateEligibility], want[NodeDeregister] = 11, 12, 13
+	// Deployments (deployments.go).
+	want[DeploymentStatusUpdate], want[DeploymentPromote] = 15, 16
+	// Service registrations (services.go).
+	want[ServiceRegistrationUpsert], want[ServiceRegistrationDelete] = 20, 21
 	for typ, n := range want {
 		if uint8(typ) != n {
 			t.Errorf("%s = %d, want %d", typ, uint8(typ), n)

@@ -33,6 +33,10 @@ func FuzzApply(f *testing.F) {
 		{NodeRegister, &NodeRegisterRequest{Node: statetest.Node("n1")}},
 		{NodeUpdateStatus, &NodeUpdateStatusRequest{NodeID: "n1", Status: "down", UpdatedAt: 5}},
 		{EvalDelete, &EvalDeleteRequest{Evals: []string{"e1"}, Allocs: []string{"a1"}}},
+		{NodeUpdateDrain, &NodeUpdateDrainRequest{NodeID: "n1", Status: "draining", UpdatedAt: time.Unix(1, 0),
+			DrainStrategy: &structs.DrainStrategy{DrainSpec: structs.DrainSpec{Deadline: time.Minute}}}},
+		{NodeUpdateEligibility, &NodeUpdateEligibilityRequest{NodeID: "n1", Eligibility: "ineligible"}},
+		{NodeDeregister, &NodeDeregisterRequest{NodeID: "n1"}},
 	}
 	for _, s := range seeds {
 		data, err := Encode(s.typ, s.req)

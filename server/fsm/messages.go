@@ -29,6 +29,18 @@ const (
 	AllocUpdateDesiredTransition MessageType = 8  // AllocUpdateDesiredTransitionRequest
 	SchedulerConfigSet           MessageType = 9  // SchedulerConfigSetRequest
 	JobStability                 MessageType = 10 // JobStabilityRequest
+
+	NodeUpdateDrain       MessageType = 11 // NodeUpdateDrainRequest (node_drain.go)
+	NodeUpdateEligibility MessageType = 12 // NodeUpdateEligibilityRequest (node_drain.go)
+	NodeDeregister        MessageType = 13 // NodeDeregisterRequest (node_drain.go)
+
+	// Service registrations (server/state/services.go).
+	ServiceRegistrationUpsert MessageType = 20 // ServiceRegistrationUpsertRequest
+	ServiceRegistrationDelete MessageType = 21 // ServiceRegistrationDeleteRequest
+
+	// Deployments (deployments.go).
+	DeploymentStatusUpdate MessageType = 15 // DeploymentStatusUpdateRequest
+	DeploymentPromote      MessageType = 16 // DeploymentPromoteRequest
 )
 
 var messageTypeNames = map[MessageType]string{
@@ -44,6 +56,16 @@ var messageTypeNames = map[MessageType]string{
 	AllocUpdateDesiredTransition: "AllocUpdateDesiredTransition",
 	SchedulerConfigSet:           "SchedulerConfigSet",
 	JobStability:                 "JobStability",
+
+	NodeUpdateDrain:       "NodeUpdateDrain",
+	NodeUpdateEligibility: "NodeUpdateEligibility",
+	NodeDeregister:        "NodeDeregister",
+
+	ServiceRegistrationUpsert: "ServiceRegistrationUpsert",
+	ServiceRegistrationDelete: "ServiceRegistrationDelete",
+
+	DeploymentStatusUpdate: "DeploymentStatusUpdate",
+	DeploymentPromote:      "DeploymentPromote",
 }
 
 func (t MessageType) String() string {

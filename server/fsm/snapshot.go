@@ -19,7 +19,7 @@ import (
 // it does not know rather than drop data.
 const (
 	snapshotFormat  = "drover-fsm-snapshot"
-	snapshotVersion = 2 // 2 added JobVersion and SchedulerConfig records
+	snapshotVersion = 3 // 2 added JobVersion and SchedulerConfig records; 3 Deployment and ServiceRegistration
 )
 
 type snapshotHeader struct {
@@ -37,6 +37,9 @@ const (
 	kindIndex      = "Index"
 	kindJobVersion = "JobVersion"
 	kindSchedCfg   = "SchedulerConfig"
+	kindDeployment = "Deployment"
+	// kindServiceReg is a service instance clients reported (services.go).
+	kindServiceReg = "ServiceRegistration"
 )
 
 type recordOut struct {
@@ -107,6 +110,15 @@ func writeSnapshot(w io.Writer, snap *state.StateSnapshot) error {
 			return err
 		}
 	}
+	deployments, err := snap.Deployments(nil)
+	if err != nil {
+		return err
+	}
+	for _, d := range deployments {
+		if err := write(kindDeployment, d); err != nil {
+			return err
+		}
+	}
 	if cfg, err := snap.StoredSchedulerConfig(); err != nil {
 		return err
 	} else if cfg != nil {
@@ -140,6 +152,9 @@ func writeSnapshot(w io.Writer, snap *state.StateSnapshot) error {
 		if err := write(kindAlloc, a); err != nil {
 			return err
 		}
+	}
+	if err := writeServiceRegistrations(snap, write); err != nil {
+		return err
 	}
 	indexes, err := snap.Indexes()
 	if err != nil {
@@ -200,6 +215,10 @@ func restoreRecord(r *state.StateRestore, rec recordIn) error {
 		return restoreValue(rec.Value, r.JobSummaryRestore)
 	case kindJobVersion:
 		return restoreValue(rec.Value, r.JobVersionRestore)
+	case kindDeployment:
+		return restoreValue(rec.Value, r.DeploymentRestore)
+	case kindServiceReg:
+		return restoreValue(rec.Value, r.ServiceRegistrationRestore)
 	case kindSchedCfg:
 		return restoreValue(rec.Value, r.SchedulerConfigRestore)
 	case kindEval:

@@ -7,6 +7,20 @@ import (
 	"github.com/hashicorp/memberlist"
 )
 
+// Delegates lets another component gossip over the pool instead of
+// running a second memberlist. The pool keeps its tags (NodeMeta) and the
+// user messages whose first byte is one of its own (1 and 2); every other
+// user message goes to Delegate.NotifyMsg, so the component must start its
+// messages with bytes of its own (the catalog uses 0xC1 and 0xC2). Its
+// broadcasts share each gossip packet with the pool's (the pool's go
+// first), and push/pull state (LocalState, MergeRemoteState) is entirely
+// its own. Events, when set, hears every join, leave and update the pool
+// accepted. The component's member name is the pool's Config.Name.
+type Delegates struct {
+	Delegate memberlist.Delegate
+	Events   memberlist.EventDelegate
+}
+
 // delegate receives memberlist's callbacks. They run on memberlist's own
 // goroutines, some under its locks, so none of them may block or call back
 // into memberlist.
@@ -60,6 +74,12 @@ func (d *delegate) NodeMeta(limit int) []byte {
 // NotifyMsg applies a leave announcement or a force-leave another member
 // asked for.
 func (d *delegate) NotifyMsg(b []byte) {
+	if len(b) > 0 && b[0] != msgForceLeave && b[0] != msgLeaveIntent {
+		if x := d.extra(); x != nil {
+			x.NotifyMsg(b)
+		}
+		return
+	}
 	if len(b) > 1 && b[0] == msgLeaveIntent {
 		d.p.noteLeaving(string(b[1:]))
 		return
@@ -86,20 +106,73 @@ func (d *delegate) NotifyMsg(b []byte) {
 }
 
 func (d *delegate) GetBroadcasts(overhead, limit int) [][]byte {
-	return d.p.broadcasts.GetBroadcasts(overhead, limit)
+	out := d.p.broadcasts.GetBroadcasts(overhead, limit)
+	x := d.extra()
+	if x == nil {
+		return out
+	}
+	for _, b := range out {
+		limit -= overhead + len(b)
+	}
+	if limit <= overhead {
+		return out
+	}
+	return append(out, x.GetBroadcasts(overhead, limit)...)
 }
 
-func (d *delegate) LocalState(join bool) []byte            { return nil }
-func (d *delegate) MergeRemoteState(buf []byte, join bool) {}
+// LocalState and MergeRemoteState belong to the carried component: the
+// pool's own table comes from memberlist's node list.
+func (d *delegate) LocalState(join bool) []byte {
+	if x := d.extra(); x != nil {
+		return x.LocalState(join)
+	}
+	return nil
+}
+
+func (d *delegate) MergeRemoteState(buf []byte, join bool) {
+	if x := d.extra(); x != nil {
+		x.MergeRemoteState(buf, join)
+	}
+}
+
+func (d *delegate) extra() memberlist.Delegate {
+	if d.p.cfg.Delegates == nil {
+		return nil
+	}
+	return d.p.cfg.Delegates.Delegate
+}
+
+func (d *delegate) events() memberlist.EventDelegate {
+	if d.p.cfg.Delegates == nil {
+		return nil
+	}
+	return d.p.cfg.Delegates.Events
+}
 
 // Events.
 
-func (d *delegate) NotifyJoin(n *memberlist.Node)   { d.p.record(n, StatusAlive) }
-func (d *delegate) NotifyUpdate(n *memberlist.Node) { d.p.record(n, StatusAlive) }
+func (d *delegate) NotifyJoin(n *memberlist.Node) {
+	d.p.record(n, StatusAlive)
+	if ev := d.events(); ev != nil {
+		ev.NotifyJoin(n)
+	}
+}
+
+func (d *delegate) NotifyUpdate(n *memberlist.Node) {
+	d.p.record(n, StatusAlive)
+	if ev := d.events(); ev != nil {
+		ev.NotifyUpdate(n)
+	}
+}
 
 // NotifyLeave comes for a failure and for a leave alike (Node.State is not
 // set in events); record tells them apart by the leave announcement.
-func (d *delegate) NotifyLeave(n *memberlist.Node) { d.p.record(n, StatusFailed) }
+func (d *delegate) NotifyLeave(n *memberlist.Node) {
+	d.p.record(n, StatusFailed)
+	if ev := d.events(); ev != nil {
+		ev.NotifyLeave(n)
+	}
+}
 
 // NotifyAlive keeps nodes the pool does not accept (another region, not a
 // server) out of this member's view.

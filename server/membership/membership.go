@@ -68,6 +68,9 @@ type Config struct {
 	Accept func(name string, tags map[string]string) error
 	// Local uses loopback timings (faster failure detection); tests and dev.
 	Local bool
+	// Delegates carries another component's gossip over this pool (the
+	// client's service catalog); nil carries none. See Delegates.
+	Delegates *Delegates
 	// ReconnectInterval is how often the pool tries to reach one failed
 	// member again. Zero means 10 seconds.
 	ReconnectInterval time.Duration

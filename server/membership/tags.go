@@ -19,14 +19,61 @@ const (
 	TagExpect      = "expect"   // bootstrap_expect
 	TagBuild       = "build"
 	TagRaftVersion = "raft_vsn"
+	// TagHTTPAddr is the server's HTTP API ("ip:port"), where client
+	// agents send the API requests they cannot answer; absent when unknown.
+	TagHTTPAddr = "http_addr"
 	// TagRaftState is "existing" once the server holds a Raft configuration
 	// and "none" before; servers waiting to bootstrap only bootstrap among
 	// servers that have none.
 	TagRaftState = "raft_state"
 )
 
-// RoleServer is the only role in a region's pool today.
-const RoleServer = "server"
+// Roles of the members of a region's pool. Clients gossip too, so that
+// they find the servers (and carry the service catalog); only servers take
+// part in Raft bootstrapping and autopilot, which read ParseServer.
+const (
+	RoleServer = "server"
+	RoleClient = "client"
+)
+
+// TagNodeName is a client's node name (its member name is its node ID).
+const TagNodeName = "node_name"
+
+// Client is what a client member's tags say about it.
+type Client struct {
+	Region     string
+	Datacenter string
+	NodeID     string
+	NodeName   string
+	Build      string
+}
+
+// ClientTags builds the tags a client gossips.
+func ClientTags(c Client) map[string]string {
+	return map[string]string{
+		TagRole:       RoleClient,
+		TagRegion:     c.Region,
+		TagDatacenter: c.Datacenter,
+		TagID:         c.NodeID,
+		TagNodeName:   c.NodeName,
+		TagBuild:      c.Build,
+	}
+}
+
+// ParseClient reads a member's tags; ok is false for anything that is not
+// a well-formed client.
+func ParseClient(tags map[string]string) (Client, bool) {
+	if tags[TagRole] != RoleClient || tags[TagID] == "" {
+		return Client{}, false
+	}
+	return Client{
+		Region:     tags[TagRegion],
+		Datacenter: tags[TagDatacenter],
+		NodeID:     tags[TagID],
+		NodeName:   tags[TagNodeName],
+		Build:      tags[TagBuild],
+	}, true
+}
 
 // Values of TagRaftState.
 const (
@@ -44,6 +91,8 @@ type Server struct {
 	Expect    int
 	Build     string
 	RaftState string
+	// HTTPAddr is "ip:port" of the HTTP API; empty when not advertised.
+	HTTPAddr string
 }
 
 // ServerTags builds the tags a server gossips.
@@ -52,7 +101,7 @@ func ServerTags(s Server) (map[string]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("membership: RPC address %q: %w", s.RPCAddr, err)
 	}
-	return map[string]string{
+	tags := map[string]string{
 		TagRole:        RoleServer,
 		TagRegion:      s.Region,
 		TagDatacenter:  s.Datacenter,
@@ -63,7 +112,11 @@ func ServerTags(s Server) (map[string]string, error) {
 		TagBuild:       s.Build,
 		TagRaftVersion: "3",
 		TagRaftState:   s.RaftState,
-	}, nil
+	}
+	if s.HTTPAddr != "" {
+		tags[TagHTTPAddr] = s.HTTPAddr
+	}
+	return tags, nil
 }
 
 // ParseServer reads a member's tags; ok is false for anything that is not
@@ -84,6 +137,7 @@ func ParseServer(tags map[string]string) (Server, bool) {
 		Expect:     expect,
 		Build:      tags[TagBuild],
 		RaftState:  tags[TagRaftState],
+		HTTPAddr:   tags[TagHTTPAddr],
 	}, true
 }
 

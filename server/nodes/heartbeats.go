@@ -6,14 +6,68 @@ package nodes
 
 import (
 	"log/slog"
+	"math/rand/v2"
 	"sync"
 	"time"
 )
 
+// HeartbeatPolicy says how long clients may stay silent. As Nomad's: the
+// TTL handed to a client is max(MinTTL, nodes / MaxPerSecond), so the
+// leader never takes more than MaxPerSecond beats a second however large
+// the cluster grows, plus a little jitter so that nodes registered
+// together do not beat together; a node is down once TTL + Grace pass
+// without a beat (clients beat at half the TTL, so one lost beat is not
+// enough).
+type HeartbeatPolicy struct {
+	// MinTTL is the shortest TTL (default 10s).
+	MinTTL time.Duration
+	// Grace is added to the TTL before a node is declared down (default 5s).
+	Grace time.Duration
+	// MaxPerSecond caps the heartbeats the leader receives (default 50).
+	MaxPerSecond float64
+	// Jitter returns the extra time added to a TTL; nil adds up to 5% at
+	// random. Tests pass a function that returns 0.
+	Jitter func(ttl time.Duration) time.Duration
+}
+
+// Defaults of HeartbeatPolicy.
+const (
+	DefaultMinHeartbeatTTL        = 10 * time.Second
+	DefaultHeartbeatGrace         = 5 * time.Second
+	DefaultMaxHeartbeatsPerSecond = 50.0
+)
+
+func (p HeartbeatPolicy) withDefaults() HeartbeatPolicy {
+	if p.MinTTL <= 0 {
+		p.MinTTL = DefaultMinHeartbeatTTL
+	}
+	if p.Grace <= 0 {
+		p.Grace = DefaultHeartbeatGrace
+	}
+	if p.MaxPerSecond <= 0 {
+		p.MaxPerSecond = DefaultMaxHeartbeatsPerSecond
+	}
+	if p.Jitter == nil {
+		p.Jitter = func(ttl time.Duration) time.Duration {
+			if ttl < 20 {
+				return 0
+			}
+			return rand.N(ttl / 20)
+		}
+	}
+	return p
+}
+
+// TTL is the heartbeat TTL for a cluster of n nodes, before jitter.
+func (p HeartbeatPolicy) TTL(n int) time.Duration {
+	p = p.withDefaults()
+	scaled := time.Duration(float64(n) / p.MaxPerSecond * float64(time.Second))
+	return max(p.MinTTL, scaled)
+}
+
 // Heartbeats holds one timer per live node. It runs only on the leader.
 type Heartbeats struct {
-	ttl      time.Duration
-	grace    time.Duration
+	policy   HeartbeatPolicy
 	onExpire func(nodeID string)
 	log      *slog.Logger
 
@@ -22,22 +76,37 @@ type Heartbeats struct {
 	timers  map[string]*time.Timer
 }
 
-// NewHeartbeats returns a disabled tracker. Clients are told to beat every
-// ttl; they are declared down after ttl plus an equal grace period, so one
-// lost heartbeat is not enough.
+// NewHeartbeats returns a disabled tracker with a fixed TTL: clients are
+// told to beat every ttl and are declared down after ttl plus an equal
+// grace period.
 func NewHeartbeats(ttl time.Duration, onExpire func(nodeID string), log *slog.Logger) *Heartbeats {
-	return &Heartbeats{ttl: ttl, grace: ttl, onExpire: onExpire, log: log, timers: map[string]*time.Timer{}}
+	noJitter := func(time.Duration) time.Duration { return 0 }
+	return NewHeartbeatsWithPolicy(HeartbeatPolicy{MinTTL: ttl, Grace: ttl, Jitter: noJitter}, onExpire, log)
+}
+
+// NewHeartbeatsWithPolicy returns a disabled tracker whose TTL scales with
+// the number of nodes it tracks (see HeartbeatPolicy).
+func NewHeartbeatsWithPolicy(p HeartbeatPolicy, onExpire func(nodeID string), log *slog.Logger) *Heartbeats {
+	return &Heartbeats{policy: p.withDefaults(), onExpire: onExpire, log: log, timers: map[string]*time.Timer{}}
+}
+
+// nextTTL is the TTL handed to a node now. Called with h.mu held.
+func (h *Heartbeats) nextTTL() time.Duration {
+	ttl := h.policy.TTL(len(h.timers))
+	return ttl + h.policy.Jitter(ttl)
 }
 
 // Enable starts tracking on a new leader. Every known node gets a fresh
-// timer, so nodes are not marked down in bulk just because the leader
-// changed.
+// timer of a whole TTL plus grace, so nodes are not marked down in bulk
+// just because the leader changed: each has that long to find the new
+// leader and beat.
 func (h *Heartbeats) Enable(nodeIDs []string) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.enabled = true
+	ttl := h.policy.TTL(len(nodeIDs))
 	for _, id := range nodeIDs {
-		h.resetLocked(id)
+		h.resetLocked(id, ttl+h.policy.Jitter(ttl))
 	}
 	return nil
 }
@@ -57,18 +126,19 @@ func (h *Heartbeats) Disable() {
 func (h *Heartbeats) Reset(nodeID string) time.Duration {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	ttl := h.nextTTL()
 	if h.enabled {
-		h.resetLocked(nodeID)
+		h.resetLocked(nodeID, ttl)
 	}
-	return h.ttl
+	return ttl
 }
 
-func (h *Heartbeats) resetLocked(nodeID string) {
+func (h *Heartbeats) resetLocked(nodeID string, ttl time.Duration) {
 	if t, ok := h.timers[nodeID]; ok {
-		t.Reset(h.ttl + h.grace)
+		t.Reset(ttl + h.policy.Grace)
 		return
 	}
-	h.timers[nodeID] = time.AfterFunc(h.ttl+h.grace, func() { h.expire(nodeID) })
+	h.timers[nodeID] = time.AfterFunc(ttl+h.policy.Grace, func() { h.expire(nodeID) })
 }
 
 // Remove stops tracking a node (e.g. one already marked down).

@@ -47,3 +47,25 @@ func TestHeartbeatDisabledNeverExpires(t *testing.T) {
 		t.Fatal("disable must stop timers")
 	}
 }
+
+func TestHeartbeatTTLScalesWithClusterSize(t *testing.T) {
+	p := HeartbeatPolicy{MinTTL: 10 * time.Second, MaxPerSecond: 50}
+	for _, c := range []struct {
+		nodes int
+		want  time.Duration
+	}{{0, 10 * time.Second}, {100, 10 * time.Second}, {500, 10 * time.Second}, {1000, 20 * time.Second}, {5000, 100 * time.Second}} {
+		if got := p.TTL(c.nodes); got != c.want {
+			t.Errorf("TTL(%d) = %v, want %v", c.nodes, got, c.want)
+		}
+	}
+}
+
+func TestHeartbeatJitterStaysSmall(t *testing.T) {
+	h := NewHeartbeatsWithPolicy(HeartbeatPolicy{MinTTL: 10 * time.Second}, func(string) {}, logging.Discard())
+	for range 100 {
+		ttl := h.Reset("a")
+		if ttl < 10*time.Second || ttl >= 10*time.Second+500*time.Millisecond {
+			t.Fatalf("ttl %v outside [10s, 10.5s)", ttl)
+		}
+	}
+}

@@ -87,12 +87,13 @@ func (a *Applier) applyPlan(plan *structs.Plan) (*structs.PlanResult, error) {
 	for nodeID, reason := range rejected {
 		a.log.Debug("plan for node rejected", "eval_id", plan.EvalID, "node_id", nodeID, "reason", reason)
 	}
-	if len(result.NodeAllocation) == 0 && len(result.NodeUpdate) == 0 {
+	if len(result.NodeAllocation) == 0 && len(result.NodeUpdate) == 0 && plan.Deployment == nil && len(plan.DeploymentUpdates) == 0 {
 		return result, nil
 	}
 
 	now := a.now().UnixNano()
-	req := &fsm.ApplyPlanResultsRequest{Job: plan.Job, EvalID: plan.EvalID}
+	req := &fsm.ApplyPlanResultsRequest{Job: plan.Job, EvalID: plan.EvalID,
+		Deployment: plan.Deployment, DeploymentUpdates: plan.DeploymentUpdates}
 	for _, allocs := range result.NodeUpdate {
 		for _, alloc := range allocs {
 			alloc.ModifyTime = now

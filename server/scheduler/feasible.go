@@ -96,7 +96,7 @@ func groupConstraints(job *structs.Job, tg *structs.TaskGroup) []*structs.Constr
 func (c *staticChecker) filterReason(n *structs.Node, inPool bool) string {
 	switch {
 	case !n.Ready():
-		return reasonNotReady
+		return notReadyReason(n) // drain.go
 	case !inPool:
 		return reasonNodePool
 	case !datacenterMatches(c.job.Datacenters, n.Datacenter):

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/drover-project/drover/structs"
 )
 
@@ -49,9 +51,20 @@ func (s *genericScheduler) computePlan(eval *structs.Evaluation, state State, rn
 	if err != nil {
 		return nil, err
 	}
-	rec := reconcileAt(job, allocs, downNodes(allocs, nodes), s.clock())
+	var dp *deployer
+	if job != nil && job.Type == structs.JobTypeService {
+		latest, ok, err := latestDeployment(state, eval.Namespace, eval.JobID)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			dp = newDeployer(job, latest, uuid.NewString(), s.clock())
+		}
+	}
+	rec := reconcileDeploying(job, allocs, downNodes(allocs, nodes), s.clock(), dp)
 	out := &outcome{
-		plan:   &structs.Plan{EvalID: eval.ID, Priority: eval.Priority, Job: job},
+		plan: &structs.Plan{EvalID: eval.ID, Priority: eval.Priority, Job: job,
+			Deployment: rec.deployment, DeploymentUpdates: rec.deploymentUpdates},
 		failed: map[string]*structs.AllocMetric{},
 	}
 	if eval.AnnotatePlan {
@@ -78,6 +91,7 @@ func (s *genericScheduler) computePlan(eval *structs.Evaluation, state State, rn
 		jobs.stop(st.alloc)
 	}
 	placers := map[string]*groupPlacer{}
+	draining := drainingNodes(nodes)
 	for _, req := range rec.places {
 		name := req.group.Name
 		// Once a group fails to place, the rest of it would fail the same
@@ -85,6 +99,7 @@ func (s *genericScheduler) computePlan(eval *structs.Evaluation, state State, rn
 		if m, ok := out.failed[name]; ok {
 			m.CoalescedFailures++
 			out.queued[name]++
+			stopLeavingDrainedNode(out.plan, req, draining) // drain.go
 			continue
 		}
 		p, ok := placers[name]
@@ -102,7 +117,9 @@ func (s *genericScheduler) computePlan(eval *structs.Evaluation, state State, rn
 			return nil, err
 		}
 		if alloc == nil {
-			if req.stopPrevious != nil {
+			if stopLeavingDrainedNode(out.plan, req, draining) { // drain.go
+				// stopped even without a replacement
+			} else if req.stopPrevious != nil {
 				usage.unstop(req.stopPrevious.alloc)
 				jobs.unstop(req.stopPrevious.alloc)
 			}
@@ -113,10 +130,20 @@ func (s *genericScheduler) computePlan(eval *structs.Evaluation, state State, rn
 		if req.stopPrevious != nil {
 			appendStop(out.plan, *req.stopPrevious)
 		}
+		if req.deploymentID != "" {
+			alloc.DeploymentID = req.deploymentID
+			if req.canary {
+				alloc.DeploymentStatus = &structs.AllocDeploymentStatus{Canary: true}
+			}
+		}
 		recordEvictions(out, alloc, evicted)
 		out.plan.AppendAlloc(alloc)
 		usage.place(alloc)
 		jobs.place(alloc)
+	}
+	// A new deployment that placed nothing would only be noise.
+	if d := out.plan.Deployment; d != nil && d.CreateIndex == 0 && len(out.plan.NodeAllocation) == 0 {
+		out.plan.Deployment = nil
 	}
 	return out, nil
 }

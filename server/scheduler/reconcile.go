@@ -44,6 +44,10 @@ type placeRequest struct {
 	// rescheduleDelay is the delay the reschedule policy imposed, for the
 	// replacement's reschedule history.
 	rescheduleDelay time.Duration
+	// deploymentID is the deployment the placement belongs to; canary
+	// marks a canary, which runs beside the allocation it is named after.
+	deploymentID string
+	canary       bool
 }
 
 // reconcileResult is what a job's allocations need to match the job.
@@ -56,6 +60,10 @@ type reconcileResult struct {
 	// followups are the times failed allocations become due to be
 	// rescheduled, when their reschedule delay has not passed yet.
 	followups []time.Time
+	// deployment is the deployment to write with the plan, when it was
+	// created or changed; deploymentUpdates cancel older ones.
+	deployment        *structs.Deployment
+	deploymentUpdates []*structs.DeploymentStatusUpdate
 }
 
 // reconcile compares the job's current version with its allocations and
@@ -71,7 +79,19 @@ func reconcile(job *structs.Job, allocs []*structs.Allocation, downNodes map[str
 // allocations are due to be rescheduled (see reschedule.go); the zero time
 // reschedules every eligible one at once.
 func reconcileAt(job *structs.Job, allocs []*structs.Allocation, downNodes map[string]bool, now time.Time) reconcileResult {
-	var r reconcileResult
+	return reconcileDeploying(job, allocs, downNodes, now, nil)
+}
+
+// reconcileDeploying is reconcileAt that rolls destructive updates of
+// service groups through the job's deployment (see deployment.go); a nil
+// deployer updates every allocation at once.
+func reconcileDeploying(job *structs.Job, allocs []*structs.Allocation, downNodes map[string]bool, now time.Time, dp *deployer) (r reconcileResult) {
+	if dp != nil {
+		defer func() {
+			r.deployment = dp.result()
+			r.deploymentUpdates = dp.updates
+		}()
+	}
 	byGroup := map[string][]*structs.Allocation{}
 	for _, a := range allocs {
 		byGroup[a.TaskGroup] = append(byGroup[a.TaskGroup], a)
@@ -105,7 +125,7 @@ func reconcileAt(job *structs.Job, allocs []*structs.Allocation, downNodes map[s
 
 	h := history(allocs)
 	for _, tg := range job.TaskGroups {
-		reconcileGroup(&r, job, tg, byGroup[tg.Name], downNodes, h, now)
+		reconcileGroup(&r, job, tg, byGroup[tg.Name], downNodes, h, now, dp)
 	}
 	return r
 }
@@ -198,16 +218,31 @@ func classify(job *structs.Job, tg *structs.TaskGroup, a *structs.Allocation, do
 	return slotLive, true
 }
 
-func reconcileGroup(r *reconcileResult, job *structs.Job, tg *structs.TaskGroup, allocs []*structs.Allocation, downNodes map[string]bool, h allocHistory, now time.Time) {
+func reconcileGroup(r *reconcileResult, job *structs.Job, tg *structs.TaskGroup, allocs []*structs.Allocation, downNodes map[string]bool, h allocHistory, now time.Time, dp *deployer) {
+	rolling := dp != nil && job.Type == structs.JobTypeService && tg.Update.Rolling()
+	if rolling {
+		// Whatever the group places while its deployment runs belongs to it.
+		first := len(r.places)
+		defer func() { dp.adopt(tg, r.places[first:]) }()
+	}
+	waiting := rolling && dp.waitingCanaries(tg)
 	var slots []slot
+	var canaries, updates []*structs.Allocation
 	for _, a := range allocs {
+		if waiting && dp.isCanaryOf(a) {
+			// Canaries stand beside the old version until promoted.
+			canaries = append(canaries, a)
+			continue
+		}
 		if kind, counts := classify(job, tg, a, downNodes, h, now); counts {
 			slots = append(slots, slot{alloc: a, kind: kind, index: a.Index()})
 		}
 	}
-	// Lowest index first; on a shared index the live one wins, then the oldest.
+	// Lowest index first; on a shared index the live one wins, then the
+	// one of the current version (a promoted canary), then the oldest.
 	slices.SortStableFunc(slots, func(x, y slot) int {
 		return cmp.Or(cmp.Compare(x.index, y.index), cmp.Compare(x.kind, y.kind),
+			cmp.Compare(outdated(x.alloc, job, tg), outdated(y.alloc, job, tg)),
 			cmp.Compare(x.alloc.CreateIndex, y.alloc.CreateIndex), cmp.Compare(x.alloc.ID, y.alloc.ID))
 	})
 
@@ -242,6 +277,8 @@ func reconcileGroup(r *reconcileResult, job *structs.Job, tg *structs.TaskGroup,
 				// alloc stop (or a drain): replace it, elsewhere if possible.
 				r.places = append(r.places, placeRequest{group: tg, name: a.Name, previous: a,
 					stopPrevious: &stopRequest{alloc: a, desc: descMigrating}})
+			} else if destructiveChange(a.Job, job, tg.Name) && rolling {
+				updates = append(updates, a) // rolled out below
 			} else if destructiveChange(a.Job, job, tg.Name) {
 				r.places = append(r.places, placeRequest{group: tg, name: a.Name, previous: a,
 					stopPrevious: &stopRequest{alloc: a, desc: descUpdating}})
@@ -263,12 +300,25 @@ func reconcileGroup(r *reconcileResult, job *structs.Job, tg *structs.TaskGroup,
 			r.places = append(r.places, placeRequest{group: tg, name: a.Name, previous: a, avoidNode: a.NodeID})
 		}
 	}
+	if rolling {
+		r.places = append(r.places, dp.rollGroup(tg, allocs, updates, canaries)...)
+	}
+	var fresh []placeRequest
 	for i := 0; len(used) < tg.Count; i++ {
 		if !used[i] {
 			used[i] = true
-			r.places = append(r.places, placeRequest{group: tg, name: allocName(job.ID, tg.Name, i)})
+			fresh = append(fresh, placeRequest{group: tg, name: allocName(job.ID, tg.Name, i)})
 		}
 	}
+	r.places = append(r.places, fresh...)
+}
+
+// outdated is 1 for an allocation that an update would replace, else 0.
+func outdated(a *structs.Allocation, job *structs.Job, tg *structs.TaskGroup) int {
+	if destructiveChange(a.Job, job, tg.Name) {
+		return 1
+	}
+	return 0
 }
 
 // allocName is "<job>.<group>[<index>]", which Allocation.Index parses.

@@ -306,7 +306,7 @@ func TestExhaustionExplained(t *testing.T) {
 	if m == nil {
 		t.Fatal("no failure metric")
 	}
-	wantFiltered := map[string]int{"node not ready": 2, "datacenter mismatch": 1, "missing drivers": 1, "node pool mismatch": 1}
+	wantFiltered := map[string]int{"node not ready": 1, "node is draining": 1, "datacenter mismatch": 1, "missing drivers": 1, "node pool mismatch": 1}
 	if !maps.Equal(m.ConstraintFiltered, wantFiltered) || m.NodesFiltered != 5 {
 		t.Errorf("filtered %v (%d), want %v", m.ConstraintFiltered, m.NodesFiltered, wantFiltered)
 	}
@@ -404,6 +404,7 @@ func TestDestructiveUpdate(t *testing.T) {
 	// One node and a static port: the replacement can only go where the
 	// old allocation is, which the plan frees by stopping it.
 	job := withPorts(st.Job("web", 2), &structs.NetworkResource{DynamicPorts: []structs.Port{{Label: "http"}}})
+	job.TaskGroups[0].Update.MaxParallel = 2 // both in one pass
 	h, job := setup(t, job, st.Node("n1"))
 	process(t, h, job)
 	old := h.State.LiveAllocs()

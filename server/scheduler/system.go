@@ -141,8 +141,12 @@ func (s *genericScheduler) computeSystemPlan(eval *structs.Evaluation, state Sta
 				}
 				continue
 			case node.Drain:
+				// The drainer marks system allocations last (or never,
+				// with -ignore-system): only marked ones stop.
 				for _, a := range running {
-					stop(stopRequest{alloc: a, desc: descNodeDraining})
+					if a.DesiredTransition.ShouldMigrate() {
+						stop(stopRequest{alloc: a, desc: descNodeDraining})
+					}
 				}
 				continue
 			case !feasible[node.ID]:

@@ -74,6 +74,8 @@ func (w *writer) upsertAlloc(alloc *structs.Allocation, job *structs.Job) error 
 		if a.Job == nil {
 			a.Job = existing.Job
 		}
+		// The health is the client's to report.
+		a.DeploymentStatus = existing.DeploymentStatus
 	}
 	a.ModifyIndex = w.index
 	a.AllocModifyIndex = w.index
@@ -136,6 +138,14 @@ func (w *writer) updateAllocFromClient(update *structs.Allocation) error {
 	if update.ModifyTime != 0 {
 		a.ModifyTime = update.ModifyTime
 	}
+	if update.DeploymentStatus.HasHealth() && !a.DeploymentStatus.HasHealth() {
+		// Health, once known, is final for the deployment; the canary
+		// mark is the scheduler's.
+		ds := update.DeploymentStatus.Copy()
+		ds.Canary = a.DeploymentStatus.IsCanary()
+		ds.ModifyIndex = w.index
+		a.DeploymentStatus = ds
+	}
 	a.ModifyIndex = w.index
 	return w.putAlloc(existing, a)
 }
@@ -144,6 +154,9 @@ func (w *writer) updateAllocFromClient(update *structs.Allocation) error {
 // summary and marking the job's status for recomputation.
 func (w *writer) putAlloc(existing, a *structs.Allocation) error {
 	if err := w.countAlloc(existing, a); err != nil {
+		return err
+	}
+	if err := w.countDeploymentAlloc(existing, a); err != nil {
 		return err
 	}
 	if err := w.insert(TableAllocs, a); err != nil {

@@ -25,6 +25,10 @@ type ApplyPlanResultsRequest struct {
 	// Evals are evaluations the plan creates or updates (follow-ups, blocked
 	// evaluations), committed with it.
 	Evals []*structs.Evaluation
+	// Deployment is created or updated with the plan (see deployments.go);
+	// DeploymentUpdates change other deployments' status.
+	Deployment        *structs.Deployment               `json:",omitempty"`
+	DeploymentUpdates []*structs.DeploymentStatusUpdate `json:",omitempty"`
 }
 
 // UpsertPlanResults commits a plan's stops and placements atomically.
@@ -33,6 +37,17 @@ func (s *StateStore) UpsertPlanResults(index uint64, req *ApplyPlanResultsReques
 		return fmt.Errorf("state: nil plan results")
 	}
 	return s.write(index, func(w *writer) error {
+		// The deployment first: the placements below count in it.
+		if req.Deployment != nil {
+			if err := w.upsertDeployment(req.Deployment); err != nil {
+				return err
+			}
+		}
+		for _, u := range req.DeploymentUpdates {
+			if err := w.updateDeploymentStatus(u); err != nil {
+				return err
+			}
+		}
 		for _, stop := range req.AllocsStopped {
 			if err := w.stopAlloc(stop); err != nil {
 				return err

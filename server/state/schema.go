@@ -73,7 +73,10 @@ func schema() *memdb.DBSchema {
 			indexID: byID(),
 		}},
 		TableJobVersions:     jobVersionsSchema(),
+		TableDeployments:     deploymentsSchema(),
 		TableSchedulerConfig: schedulerConfigSchema(),
+		// Service instances clients report (services.go).
+		TableServiceRegistrations: serviceRegistrationsSchema(),
 		TableIndex: {Name: TableIndex, Indexes: map[string]*memdb.IndexSchema{
 			indexID: {Name: indexID, Unique: true, Indexer: &memdb.StringFieldIndex{Field: indexTableColumn}},
 		}},

@@ -98,6 +98,10 @@ func get[T any](w *writer, table string, args ...any) (T, error) {
 // every table written. Both happen in sorted order so that a replay does
 // exactly the same thing.
 func (w *writer) finish() error {
+	// Instances of allocations that ended or nodes that went down (services.go).
+	if err := w.pruneServiceRegistrations(); err != nil {
+		return err
+	}
 	keys := slices.SortedFunc(maps.Keys(w.jobs), func(a, b jobKey) int {
 		return cmp.Or(cmp.Compare(a.namespace, b.namespace), cmp.Compare(a.id, b.id))
 	})

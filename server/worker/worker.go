@@ -177,3 +177,8 @@ func (s snapshotState) NodeByID(id string) (*structs.Node, error) { return s.s.N
 func (s snapshotState) SchedulerConfig() (*structs.SchedulerConfiguration, error) {
 	return s.s.SchedulerConfig(nil)
 }
+
+// LatestDeploymentByJob implements scheduler.DeploymentState.
+func (s snapshotState) LatestDeploymentByJob(namespace, jobID string) (*structs.Deployment, error) {
+	return s.s.LatestDeploymentByJob(nil, namespace, jobID)
+}

@@ -21,6 +21,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/drover-project/drover/client/driver"
@@ -40,6 +41,10 @@ type Config struct {
 	Logger *slog.Logger
 	// Options are what jobs may ask of the engine (options.go).
 	Options Options
+	// NodeID, when set, labels every container this driver creates
+	// (LabelNodeID), so a client sharing the engine with others removes
+	// only its own orphans (list.go).
+	NodeID string
 }
 
 // Driver runs tasks as containers. It is safe for concurrent use.
@@ -48,7 +53,10 @@ type Driver struct {
 	ownClient bool
 	logger    *slog.Logger
 	opts      Options
+	nodeID    string
 	infra     infraImage // the bridge groups' infra image (infra.go)
+	// defaultDNS is the resolver of containers that set none (dns.go).
+	defaultDNS atomic.Pointer[driver.DNSConfig]
 
 	// ctx is the parent of every log copier and is cancelled by Close, so
 	// copiers stop with the client process while containers keep running.
@@ -72,6 +80,7 @@ func New(cfg Config) (*Driver, error) {
 		cli:     cfg.Client,
 		logger:  cfg.Logger,
 		opts:    cfg.Options,
+		nodeID:  cfg.NodeID,
 		copiers: make(map[string]*logCopier),
 	}
 	if d.cli == nil {

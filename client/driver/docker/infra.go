@@ -50,6 +50,7 @@ func InfraContainerName(allocID string) string { return "drover_infra_" + allocI
 // container of the allocation is reused (the client restarted); a stopped
 // one is replaced.
 func (d *Driver) CreateGroupNetwork(ctx context.Context, spec *driver.GroupNetworkSpec) (*driver.GroupNetwork, error) {
+	spec = d.groupWithDefaultDNS(spec) // dns.go
 	name := InfraContainerName(spec.AllocID)
 	res, err := d.cli.ContainerInspect(ctx, name, client.ContainerInspectOptions{})
 	switch {
@@ -102,6 +103,7 @@ func (d *Driver) CreateGroupNetwork(ctx context.Context, spec *driver.GroupNetwo
 	default:
 		return nil, fmt.Errorf("docker: no group network for mode %q", spec.Mode)
 	}
+	d.labelNode(cc)
 	created, err := d.cli.ContainerCreate(ctx, client.ContainerCreateOptions{Name: name, Config: cc, HostConfig: hc})
 	if err != nil {
 		return nil, fmt.Errorf("docker: create infra container %s: %w", name, err)

@@ -26,7 +26,9 @@ func (d *Driver) StartTask(ctx context.Context, cfg *driver.TaskConfig) (*driver
 	if err != nil {
 		return nil, fmt.Errorf("docker: task %q: %w", cfg.TaskName, err)
 	}
+	cfg = d.withDefaultDNS(cfg, topts) // dns.go
 	topts.apply(cfg, cc, hc)
+	d.labelNode(cc)
 	if err := d.ensureImage(ctx, cfg, topts); err != nil {
 		return nil, err
 	}

@@ -34,15 +34,45 @@ func New(addrs []string) (*Servers, error) {
 	return &Servers{pool: rpc.NewPool(), addrs: append([]string(nil), addrs...)}, nil
 }
 
-// SetServers replaces the server list (for example from discovery).
+// NewDiscovered returns a client whose servers are not known yet: calls
+// fail with ErrNoServers until SetServers names some (gossip discovery).
+func NewDiscovered() *Servers { return &Servers{pool: rpc.NewPool()} }
+
+// ErrNoServers is returned by calls made before any server is known.
+var ErrNoServers = errors.New("no servers known yet")
+
+// SetServers replaces the server list (for example from gossip). The
+// server in use stays in use while it is listed, so a change elsewhere in
+// the cluster does not move every client; an empty list is ignored (the
+// last known servers are the best guess).
 func (s *Servers) SetServers(addrs []string) {
 	if len(addrs) == 0 {
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	using := ""
+	if s.current < len(s.addrs) {
+		using = s.addrs[s.current]
+	}
 	s.addrs = append([]string(nil), addrs...)
 	s.current = 0
+	for i, a := range s.addrs {
+		if a == using {
+			s.current = i
+		}
+	}
+}
+
+// List returns the servers in the order they are tried, the one in use first.
+func (s *Servers) List() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]string, 0, len(s.addrs))
+	for i := range s.addrs {
+		out = append(out, s.addrs[(s.current+i)%len(s.addrs)])
+	}
+	return out
 }
 
 // Close closes the connections.
@@ -86,18 +116,30 @@ func (s *Servers) call(ctx context.Context, method string, args, reply any) erro
 	s.mu.Lock()
 	addrs, start := s.addrs, s.current
 	s.mu.Unlock()
+	if len(addrs) == 0 {
+		return fmt.Errorf("%s: %w", method, ErrNoServers)
+	}
 	var errs []error
 	for i := range addrs {
 		n := (start + i) % len(addrs)
 		err := s.pool.Call(ctx, addrs[n], method, args, reply)
 		var remote *rpc.RemoteError
 		if err == nil || errors.As(err, &remote) || ctx.Err() != nil {
-			s.mu.Lock()
-			s.current = n
-			s.mu.Unlock()
+			s.use(addrs[n])
 			return err
 		}
 		errs = append(errs, fmt.Errorf("%s: %w", addrs[n], err))
 	}
 	return fmt.Errorf("no server answered %s: %w", method, errors.Join(errs...))
+}
+
+// use makes addr the server tried first, if it is still listed.
+func (s *Servers) use(addr string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, a := range s.addrs {
+		if a == addr {
+			s.current = i
+		}
+	}
 }

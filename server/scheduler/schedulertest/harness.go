@@ -85,6 +85,7 @@ func (h *Harness) SubmitPlan(plan *structs.Plan) (*structs.PlanResult, scheduler
 			result.NodeAllocation[nodeID] = allocs
 		}
 	}
+	h.State.commitDeployments(plan)
 	result.AllocIndex = h.State.commit(result)
 
 	h.mu.Lock()

@@ -22,6 +22,8 @@ type State struct {
 	nodes  map[string]*structs.Node
 	allocs map[string]*structs.Allocation
 	config *structs.SchedulerConfiguration
+	// deployments by ID (deployments.go).
+	deployments map[string]*structs.Deployment
 }
 
 type jobKey struct{ namespace, id string }
