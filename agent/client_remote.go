@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"net"
 	nethttp "net/http"
@@ -59,7 +60,8 @@ func (a *Agent) newRemoteServers() (*remoteServers, error) {
 	return r, nil
 }
 
-// startGossip joins the region's pool as nodeID and follows the servers in it.
+// startRemoteGossip joins the region's pool as nodeID and follows the
+// servers in it.
 func (a *Agent) startRemoteGossip(ctx context.Context, r *remoteServers, nodeID string) error {
 	cfg := a.cfg
 	mc := membership.Config{
@@ -91,7 +93,10 @@ func (a *Agent) startRemoteGossip(ctx context.Context, r *remoteServers, nodeID 
 	}
 	r.pool = pool
 	ctx, r.cancel = context.WithCancel(ctx)
-	r.wg.Go(func() { r.follow(ctx) })
+	h := fnv.New32a()
+	h.Write([]byte(nodeID))
+	spread := int(h.Sum32() % 1024)
+	r.wg.Go(func() { r.follow(ctx, spread) })
 	if len(cfg.RetryJoin) > 0 {
 		var addrs []string
 		for _, addr := range cfg.RetryJoin {
@@ -130,13 +135,14 @@ func acceptRegionMember(region, name string, tags map[string]string) error {
 
 // follow keeps the RPC server list equal to the live servers gossip knows:
 // a failed server drops out at once, so calls go to one that answers
-// without first waiting on a dead connection.
-func (r *remoteServers) follow(ctx context.Context) {
+// without first waiting on a dead connection. spread rotates the list, so
+// that clients do not all start with the same server.
+func (r *remoteServers) follow(ctx context.Context, spread int) {
 	var last []string
 	tick := time.NewTicker(5 * time.Second)
 	defer tick.Stop()
 	for {
-		live := liveServers(r.pool.Members())
+		live := liveServers(r.pool.Members(), spread)
 		if len(live) == 0 {
 			live = r.static
 		}
@@ -154,8 +160,9 @@ func (r *remoteServers) follow(ctx context.Context) {
 	}
 }
 
-// liveServers are the RPC addresses of the alive servers among members, sorted.
-func liveServers(members []membership.Member) []string {
+// liveServers are the RPC addresses of the alive servers among members,
+// sorted, then rotated by spread.
+func liveServers(members []membership.Member, spread int) []string {
 	var out []string
 	for _, m := range members {
 		srv, ok := membership.ParseServer(m.Tags)
@@ -164,6 +171,10 @@ func liveServers(members []membership.Member) []string {
 		}
 	}
 	slices.Sort(out)
+	if len(out) > 1 {
+		k := spread % len(out)
+		out = append(out[k:], out[:k]...)
+	}
 	return out
 }
 

@@ -1,9 +1,13 @@
 package agent
 
 import (
+	"net"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/drover-project/drover/server/membership"
 )
 
 func TestRemoteClientConfig(t *testing.T) {
@@ -88,5 +92,26 @@ func TestClientAgentServesItsOwnRoutes(t *testing.T) {
 		if got := servedByClientAgent(path); got != local {
 			t.Errorf("servedByClientAgent(%q) = %v, want %v", path, got, local)
 		}
+	}
+}
+
+func TestLiveServersSkipsFailedAndClients(t *testing.T) {
+	srv := func(name, rpc string, st membership.Status) membership.Member {
+		host, port, _ := net.SplitHostPort(rpc)
+		return membership.Member{Name: name, Status: st, Tags: map[string]string{
+			membership.TagRole: membership.RoleServer, membership.TagID: name, membership.TagRPCAddr: host, membership.TagPort: port, membership.TagExpect: "3",
+		}}
+	}
+	members := []membership.Member{
+		srv("a", "10.0.0.1:4747", membership.StatusAlive),
+		srv("b", "10.0.0.2:4747", membership.StatusFailed),
+		srv("c", "10.0.0.3:4747", membership.StatusAlive),
+		{Name: "node", Status: membership.StatusAlive, Tags: membership.ClientTags(membership.Client{NodeID: "node"})},
+	}
+	if got, want := liveServers(members, 0), []string{"10.0.0.1:4747", "10.0.0.3:4747"}; !slices.Equal(got, want) {
+		t.Errorf("liveServers = %v, want %v", got, want)
+	}
+	if got, want := liveServers(members, 1), []string{"10.0.0.3:4747", "10.0.0.1:4747"}; !slices.Equal(got, want) {
+		t.Errorf("liveServers rotated = %v, want %v", got, want)
 	}
 }

@@ -39,6 +39,10 @@ type GossipConfig struct {
 	Local bool
 	// ReconnectInterval is how often a failed member is tried again (default 10s).
 	ReconnectInterval time.Duration
+	// Delegates carries another component's gossip (the service catalog of
+	// a client in the same agent) over the server's pool; see
+	// membership.Delegates. Its member name is "name.region".
+	Delegates *membership.Delegates
 }
 
 // membershipTick is how often the membership loop looks again without a
@@ -75,6 +79,7 @@ func (s *Server) setupMembership() error {
 		Accept:            s.acceptMember,
 		Local:             g.Local,
 		ReconnectInterval: g.ReconnectInterval,
+		Delegates:         g.Delegates,
 		Logger:            s.cfg.Logger,
 	})
 	if err != nil {

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"time"
 )
 
 func TestSetServersKeepsTheServerInUse(t *testing.T) {
 	s := NewDiscovered()
+	s.wait = 10 * time.Millisecond
 	defer s.Close()
 	if _, err := s.Heartbeat(context.Background(), "node", "ready"); !errors.Is(err, ErrNoServers) {
 		t.Fatalf("call without servers: %v, want ErrNoServers", err)

@@ -23,6 +23,11 @@ type Servers struct {
 	mu      sync.Mutex
 	addrs   []string
 	current int
+	// known is closed once the list holds a server; calls wait for it at
+	// most wait.
+	known     chan struct{}
+	knownOnce sync.Once
+	wait      time.Duration
 }
 
 // New returns a client of the servers at addrs (host:port of their RPC
@@ -31,12 +36,21 @@ func New(addrs []string) (*Servers, error) {
 	if len(addrs) == 0 {
 		return nil, errors.New("serversclient: no server addresses")
 	}
-	return &Servers{pool: rpc.NewPool(), addrs: append([]string(nil), addrs...)}, nil
+	s := NewDiscovered()
+	s.SetServers(addrs)
+	return s, nil
 }
 
 // NewDiscovered returns a client whose servers are not known yet: calls
 // fail with ErrNoServers until SetServers names some (gossip discovery).
-func NewDiscovered() *Servers { return &Servers{pool: rpc.NewPool()} }
+func NewDiscovered() *Servers {
+	return &Servers{pool: rpc.NewPool(), known: make(chan struct{}), wait: discoveryWait}
+}
+
+// discoveryWait is how long a call waits for a first server before it
+// fails with ErrNoServers: a client starts a moment before gossip names
+// the servers.
+const discoveryWait = 5 * time.Second
 
 // ErrNoServers is returned by calls made before any server is known.
 var ErrNoServers = errors.New("no servers known yet")
@@ -56,6 +70,7 @@ func (s *Servers) SetServers(addrs []string) {
 		using = s.addrs[s.current]
 	}
 	s.addrs = append([]string(nil), addrs...)
+	s.knownOnce.Do(func() { close(s.known) })
 	s.current = 0
 	for i, a := range s.addrs {
 		if a == using {
@@ -113,10 +128,20 @@ func (s *Servers) UpdateAllocations(ctx context.Context, allocs []*structs.Alloc
 // An answer of the server's own (an error of the request, or "no leader")
 // is returned as is: only unreachable servers are skipped.
 func (s *Servers) call(ctx context.Context, method string, args, reply any) error {
+	t := time.NewTimer(s.wait)
+	select {
+	case <-s.known:
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	t.Stop()
 	s.mu.Lock()
 	addrs, start := s.addrs, s.current
 	s.mu.Unlock()
 	if len(addrs) == 0 {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 		return fmt.Errorf("%s: %w", method, ErrNoServers)
 	}
 	var errs []error
