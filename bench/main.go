@@ -27,6 +27,9 @@ import (
 	"github.com/drover-project/drover/structs"
 )
 
+// manyCounts are the counts of the submit-to-all-running figures.
+var manyCounts = []int{10, 50}
+
 func main() {
 	runs := flag.Int("runs", 20, "measurements per figure")
 	flag.Parse()
@@ -76,9 +79,18 @@ func run(runs int) error {
 		return err
 	}
 
-	submit, err := measureSubmitToRunning(agent.Addr, runs)
+	submit, err := measureSubmitToRunning(agent.Addr, runs, 1)
 	if err != nil {
 		return fmt.Errorf("submit to running: %w", err)
+	}
+	// Issue 6's figure: submit until every instance runs, for larger counts.
+	var many [][]time.Duration
+	for _, count := range manyCounts {
+		d, err := measureSubmitToRunning(agent.Addr, 3, count)
+		if err != nil {
+			return fmt.Errorf("submit to all running, count %d: %w", count, err)
+		}
+		many = append(many, d)
 	}
 
 	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
@@ -87,6 +99,14 @@ func run(runs int) error {
 	fmt.Fprintf(w, "drover submit -> running\t%s\t%s\t%.2fx\t<= 1.5x\n", pct(submit, 50), pct(submit, 90),
 		float64(pct(submit, 50))/float64(pct(bare, 50)))
 	fmt.Fprintf(w, "dev agent idle RSS\t%.1f MiB\t\t\t<= 60 MiB\n", float64(rss)/1024)
+	for i, count := range manyCounts {
+		target := ""
+		if count == 50 {
+			target = "<= 3.5s"
+		}
+		fmt.Fprintf(w, "submit -> all %d running (3 runs)\t%s\t%s\t%.2fx\t%s\n", count, pct(many[i], 50), pct(many[i], 90),
+			float64(pct(many[i], 50))/float64(pct(bare, 50)), target)
+	}
 	return w.Flush()
 }
 
@@ -128,13 +148,13 @@ func measureBareDocker(ctx context.Context, docker *client.Client, runs int) ([]
 
 // measureSubmitToRunning times PUT /v1/jobs until the client reports the
 // allocation running, following the allocation list with blocking queries.
-func measureSubmitToRunning(addr string, runs int) ([]time.Duration, error) {
+func measureSubmitToRunning(addr string, runs, count int) ([]time.Duration, error) {
 	var out []time.Duration
 	for i := range runs {
-		id := fmt.Sprintf("bench-%d", i)
+		id := fmt.Sprintf("bench-%d-%d", count, i)
 		job := &structs.Job{ID: id, Type: structs.JobTypeService, TaskGroups: []*structs.TaskGroup{{
 			Name:     "g",
-			Count:    1,
+			Count:    count,
 			Networks: []*structs.NetworkResource{{DynamicPorts: []structs.Port{{Label: "http", To: 8080}}}},
 			Tasks: []*structs.Task{{
 				Name:      "t",
@@ -153,21 +173,38 @@ func measureSubmitToRunning(addr string, runs int) ([]time.Duration, error) {
 		if resp.StatusCode != http.StatusOK {
 			return nil, fmt.Errorf("register: %s", resp.Status)
 		}
-		if err := waitAllocRunning(addr, id); err != nil {
+		if err := waitAllocs(addr, id, count, structs.AllocClientStatusRunning); err != nil {
 			return nil, err
 		}
 		out = append(out, time.Since(start))
-		req, _ := http.NewRequest(http.MethodDelete, addr+"/v1/job/"+id+"?purge=true", nil)
-		if resp, err := http.DefaultClient.Do(req); err != nil {
+		// Stop, and wait until everything stopped, so the next run does
+		// not compete with this one's teardown.
+		if err := deleteJob(addr, id, false); err != nil {
 			return nil, err
-		} else {
-			resp.Body.Close()
+		}
+		if err := waitAllocs(addr, id, count, structs.AllocClientStatusComplete); err != nil {
+			return nil, err
+		}
+		if err := deleteJob(addr, id, true); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil
 }
 
-func waitAllocRunning(addr, jobID string) error {
+func deleteJob(addr, id string, purge bool) error {
+	req, _ := http.NewRequest(http.MethodDelete, fmt.Sprintf("%s/v1/job/%s?purge=%t", addr, id, purge), nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	return nil
+}
+
+// waitAllocs follows a job's allocations with blocking queries until n of
+// them have the client status.
+func waitAllocs(addr, jobID string, n int, status string) error {
 	var index uint64
 	deadline := time.Now().Add(time.Minute)
 	for time.Now().Before(deadline) {
@@ -182,13 +219,17 @@ func waitAllocRunning(addr, jobID string) error {
 			return err
 		}
 		index, _ = strconv.ParseUint(resp.Header.Get("X-Nomad-Index"), 10, 64)
+		got := 0
 		for _, a := range allocs {
-			if a.ClientStatus == structs.AllocClientStatusRunning {
-				return nil
+			if a.ClientStatus == status {
+				got++
 			}
 		}
+		if got >= n {
+			return nil
+		}
 	}
-	return fmt.Errorf("job %s did not start within a minute", jobID)
+	return fmt.Errorf("job %s: %d allocations not %s within a minute", jobID, n, status)
 }
 
 func waitReadyNode(addr string) error {
