@@ -134,11 +134,8 @@ func (a *Agent) startClient(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	engine, err := a.dockerEngine()
-	if err != nil {
-		return err
-	}
-	dd, err := docker.New(docker.Config{Logger: a.log.With("driver", "docker"), Options: dockerOpts, Client: engine, NodeID: nodeID})
+	dd, err := docker.New(docker.Config{Logger: a.log.With("driver", "docker"), Options: dockerOpts,
+		Host: cfg.Client.Options["docker.endpoint"], NodeID: nodeID})
 	if err != nil {
 		// The node still registers: its docker driver shows as unhealthy
 		// and nothing is placed on it until Docker answers.

@@ -15,8 +15,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/moby/moby/client"
-
 	"github.com/drover-project/drover/internal/rpc/serversclient"
 	"github.com/drover-project/drover/internal/version"
 	"github.com/drover-project/drover/server/membership"
@@ -199,23 +197,6 @@ func (r *remoteServers) stop() {
 	if err := r.rpc.Close(); err != nil {
 		r.log.Warn("close server connections", "error", err)
 	}
-}
-
-// dockerEngine is the engine client the docker driver uses: the
-// environment's (DOCKER_HOST, ...) unless client.options names an endpoint
-// ("docker.endpoint" = "unix:///var/run/docker.sock"). An endpoint nothing
-// answers on leaves the driver unhealthy, which is also how tests take the
-// engine away from one client. nil means the driver's default.
-func (a *Agent) dockerEngine() (*client.Client, error) {
-	ep, ok := a.cfg.Client.Options["docker.endpoint"]
-	if !ok {
-		return nil, nil
-	}
-	cli, err := client.New(client.FromEnv, client.WithHost(ep))
-	if err != nil {
-		return nil, fmt.Errorf("client.options \"docker.endpoint\" = %q: %w", ep, err)
-	}
-	return cli, nil
 }
 
 // httpAdvertiseConfigured is the HTTP address a server gossips, known

@@ -55,6 +55,7 @@ func (c *Client) allocLoop(ctx context.Context) {
 		if first {
 			swept = true
 			c.removeOrphanContainers(ctx, keep) // orphans.go
+			c.markInitialized()                 // node.go
 		}
 	}
 }

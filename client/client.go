@@ -39,6 +39,10 @@ type Client struct {
 	// are asked for only then.
 	registered     chan struct{}
 	registeredOnce sync.Once
+	// initialized is closed once the first answer about allocations has
+	// been applied: the node then turns from initializing to ready (node.go).
+	initialized     chan struct{}
+	initializedOnce sync.Once
 
 	mu   sync.Mutex
 	node *structs.Node
@@ -98,6 +102,8 @@ func New(cfg *Config, servers Servers, drivers map[string]driver.Driver, logger 
 		restored:   map[string]*structs.Allocation{},
 		shutdown:   make(chan struct{}),
 	}
+	// The node is "initializing" until its allocations are in hand (node.go).
+	c.initialized = make(chan struct{})
 	c.updates = newUpdateBatcher(servers.UpdateAllocations, c.logger)
 	c.node, err = c.buildNode(context.Background(), id, secret)
 	if err != nil {

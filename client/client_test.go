@@ -30,6 +30,9 @@ type fakeServers struct {
 	index         uint64
 	changed       chan struct{}
 	reported      map[string]*structs.Allocation
+
+	// lastStatus is the status of the last heartbeat.
+	lastStatus string
 }
 
 func newFakeServers() *fakeServers {
@@ -61,6 +64,7 @@ func (s *fakeServers) Heartbeat(ctx context.Context, nodeID, status string) (tim
 		return 0, structs.NotFound(errors.New("node not found"))
 	}
 	s.heartbeats++
+	s.lastStatus = status
 	return s.ttl, nil
 }
 
@@ -213,7 +217,7 @@ func TestRegistersAndHeartbeats(t *testing.T) {
 	waitFor(t, "registration", func() bool { r, _ := s.counts(); return r == 1 })
 
 	node := s.lastRegistration()
-	if node.ID != h.client.NodeID() || node.Status != structs.NodeStatusReady || node.Datacenter != "dc1" ||
+	if node.ID != h.client.NodeID() || node.Status != structs.NodeStatusInit || node.Datacenter != "dc1" ||
 		node.Name != "worker-1" || node.NodeClass != "test" || node.NodePool != "default" || node.Meta["rack"] != "r1" {
 		t.Errorf("node = %+v", node)
 	}
@@ -229,9 +233,16 @@ func TestRegistersAndHeartbeats(t *testing.T) {
 		t.Errorf("reserved = %+v", node.ReservedResources)
 	}
 
-	// Heartbeats come every TTL/2 of (fake) time. Two timers wait between
-	// them: the heartbeat's and the driver fingerprint's.
-	for want := 1; want <= 4; want++ {
+	// Once its allocations are in hand, the node beats "ready" at once.
+	waitFor(t, "the ready heartbeat", func() bool {
+		_, hb := s.counts()
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return hb == 1 && s.lastStatus == structs.NodeStatusReady
+	})
+	// Then heartbeats come every TTL/2 of (fake) time. Two timers wait
+	// between them: the heartbeat's and the driver fingerprint's.
+	for want := 2; want <= 5; want++ {
 		waitFor(t, "heartbeat timer", func() bool { return h.clock.Timers() == 2 })
 		h.clock.Advance(5 * time.Second)
 		waitFor(t, "heartbeat", func() bool { _, hb := s.counts(); return hb == want })

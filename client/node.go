@@ -81,7 +81,7 @@ func (c *Client) buildNode(ctx context.Context, id, secret string) (*structs.Nod
 		HostVolumes:           structs.CopyHostVolumes(c.cfg.HostVolumes),
 		NodeClass:             c.cfg.NodeClass,
 		NodePool:              c.cfg.NodePool,
-		Status:                structs.NodeStatusReady,
+		Status:                structs.NodeStatusInit, // ready once initialized (markInitialized)
 		SchedulingEligibility: structs.NodeSchedulingEligible,
 	}
 	c.applyDrivers(node, fingerprint.Drivers(ctx, c.drivers, c.clock.Now()))
@@ -100,6 +100,28 @@ func (c *Client) applyDrivers(node *structs.Node, infos map[string]*structs.Driv
 		node.Attributes[k] = v
 	}
 	node.Drivers = infos
+}
+
+// markInitialized turns the node ready: its allocations from before a
+// restart are re-attached or stopped and the servers' list is applied, so
+// the scheduler may count on it. As Nomad's, a node registers as
+// "initializing" and beats "ready" from then on.
+func (c *Client) markInitialized() {
+	c.initializedOnce.Do(func() {
+		c.mu.Lock()
+		node := c.node.Copy()
+		node.Status = structs.NodeStatusReady
+		c.node = node
+		c.mu.Unlock()
+		close(c.initialized)
+	})
+}
+
+// nodeStatus is the status the node reports now.
+func (c *Client) nodeStatus() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.node.Status
 }
 
 // refingerprintDrivers asks the drivers again and reports whether their
@@ -126,10 +148,18 @@ func (c *Client) nodeLoop(ctx context.Context) {
 	next := c.clock.NewTimer(0)
 	fingerprintTimer := c.clock.NewTimer(driverFingerprintPeriod)
 	defer func() { next.Stop(); fingerprintTimer.Stop() }()
+	initialized := c.initialized
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-initialized:
+			// Tell the servers at once that the node is ready.
+			initialized = nil
+			if registered {
+				next.Stop()
+				next = c.clock.NewTimer(0)
+			}
 		case <-fingerprintTimer.C():
 			fingerprintTimer = c.clock.NewTimer(driverFingerprintPeriod)
 			if c.refingerprintDrivers(ctx) && registered {
@@ -149,7 +179,7 @@ func (c *Client) nodeLoop(ctx context.Context) {
 					c.logger.Info("node registered", "node_id", c.nodeID)
 				}
 			} else {
-				ttl, err = c.servers.Heartbeat(ctx, c.nodeID, structs.NodeStatusReady)
+				ttl, err = c.servers.Heartbeat(ctx, c.nodeID, c.nodeStatus())
 				if errors.Is(err, structs.ErrNotFound) {
 					c.logger.Warn("servers do not know this node, registering again")
 					registered = false

@@ -14,6 +14,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"runtime"
 	"slices"
@@ -90,13 +91,24 @@ func main() {
 		}
 		serverConfig += "}\n"
 	}
+	// Clients beat at half the TTL; a kill at a random point of that
+	// period is a death at a random moment.
+	beat := 5 * time.Second
+	if *minTTL != "" {
+		d, err := time.ParseDuration(*minTTL)
+		if err != nil || d <= 0 {
+			fmt.Fprintln(os.Stderr, "bench-nodeloss: -min-heartbeat-ttl:", *minTTL, "is not a duration")
+			os.Exit(2)
+		}
+		beat = d / 2
+	}
 	r := &runner{}
-	if !r.run(func() { bench(r, bin, serverConfig, *runs) }) {
+	if !r.run(func() { bench(r, bin, serverConfig, *runs, beat) }) {
 		os.Exit(1)
 	}
 }
 
-func bench(r *runner, bin, serverConfig string, runs int) {
+func bench(r *runner, bin, serverConfig string, runs int, beat time.Duration) {
 	docker, err := client.New(client.FromEnv)
 	if err != nil {
 		r.Fatalf("%v", err)
@@ -139,6 +151,11 @@ func bench(r *runner, bin, serverConfig string, runs int) {
 		live := waitLive(r, cl, 2, "")
 		nodeID := live[i%len(live)].NodeID
 		victim := nodeOf[nodeID]
+		// Clients started together beat in step, and a node is down about
+		// three beats after its last one, so a kill right after the
+		// previous run would always land just after a beat (the worst
+		// case). A random pause makes the death a random moment.
+		time.Sleep(rand.N(beat))
 		killed := time.Now()
 		victim.Kill()
 		wait(r, 5*time.Minute, victim.Name+" down", func() bool {

@@ -77,8 +77,7 @@ type Heartbeats struct {
 }
 
 // NewHeartbeats returns a disabled tracker with a fixed TTL: clients are
-// told to beat every ttl and are declared down after ttl plus an equal
-// grace period.
+// handed ttl and are declared down after ttl plus an equal grace period.
 func NewHeartbeats(ttl time.Duration, onExpire func(nodeID string), log *slog.Logger) *Heartbeats {
 	noJitter := func(time.Duration) time.Duration { return 0 }
 	return NewHeartbeatsWithPolicy(HeartbeatPolicy{MinTTL: ttl, Grace: ttl, Jitter: noJitter}, onExpire, log)

@@ -41,6 +41,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Options are what jobs may ask of the engine (options.go).
 	Options Options
+	// Host, when set and Client is nil, is the engine's endpoint
+	// ("unix:///var/run/docker.sock", "tcp://host:2376") instead of DOCKER_HOST.
+	Host string
 	// NodeID, when set, labels every container this driver creates
 	// (LabelNodeID), so a client sharing the engine with others removes
 	// only its own orphans (list.go).
@@ -84,7 +87,11 @@ func New(cfg Config) (*Driver, error) {
 		copiers: make(map[string]*logCopier),
 	}
 	if d.cli == nil {
-		cli, err := client.New(client.FromEnv)
+		opts := []client.Opt{client.FromEnv}
+		if cfg.Host != "" {
+			opts = append(opts, client.WithHost(cfg.Host))
+		}
+		cli, err := client.New(opts...)
 		if err != nil {
 			return nil, fmt.Errorf("docker: client: %w", err)
 		}
