@@ -17,9 +17,13 @@ import (
 	"github.com/drover-project/drover/client"
 	"github.com/drover-project/drover/client/driver"
 	"github.com/drover-project/drover/client/driver/docker"
+	"github.com/drover-project/drover/client/driver/mock"
 	"github.com/drover-project/drover/internal/version"
 	"github.com/drover-project/drover/server"
 )
+
+// mockDriverName is the mock driver's name in jobs, as Nomad's.
+const mockDriverName = "mock_driver"
 
 // Agent is one running drover process.
 type Agent struct {
@@ -142,6 +146,9 @@ func (a *Agent) startClient(ctx context.Context) error {
 		a.log.Warn("docker driver unavailable", "error", err)
 	} else {
 		drivers["docker"] = dd
+	}
+	if cfg.Client.EnableMockDriver {
+		drivers[mockDriverName] = mock.New()
 	}
 	// A client with no local server reaches remote ones (client_remote.go).
 	var servers client.Servers

@@ -77,6 +77,9 @@ type ClientConfig struct {
 	NodeClass string
 	NodePool  string
 	Meta      map[string]string
+	// EnableMockDriver adds Nomad's mock_driver, for scale tests without
+	// Docker; off unless asked for.
+	EnableMockDriver bool
 	// Servers, reserved resources and dynamic ports: see config_client.go.
 	Servers        []string
 	Reserved       ReservedConfig
@@ -156,10 +159,11 @@ type fileServer struct {
 }
 
 type fileClient struct {
-	Enabled   *bool             `hcl:"enabled,optional"`
-	NodeClass *string           `hcl:"node_class,optional"`
-	NodePool  *string           `hcl:"node_pool,optional"`
-	Meta      map[string]string `hcl:"meta,optional"`
+	Enabled          *bool             `hcl:"enabled,optional"`
+	NodeClass        *string           `hcl:"node_class,optional"`
+	NodePool         *string           `hcl:"node_pool,optional"`
+	Meta             map[string]string `hcl:"meta,optional"`
+	EnableMockDriver *bool             `hcl:"enable_mock_driver,optional"`
 
 	// servers, reserved, dynamic ports, server_join: see config_client.go.
 	Servers        []string        `hcl:"servers,optional"`
@@ -216,6 +220,7 @@ func (c *Config) loadConfig(filename string, src []byte) error {
 		set(&c.Client.Enabled, cl.Enabled)
 		set(&c.Client.NodeClass, cl.NodeClass)
 		set(&c.Client.NodePool, cl.NodePool)
+		set(&c.Client.EnableMockDriver, cl.EnableMockDriver)
 		if cl.Meta != nil {
 			c.Client.Meta = cl.Meta
 		}

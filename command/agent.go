@@ -43,6 +43,8 @@ Options:
   -dev                 Run a server and a client in one process (development).
   -server              Run a server.
   -client              Run a client.
+  -enable-mock-driver  Add Nomad's mock_driver (tasks that only sleep and exit),
+                       for scale tests without Docker.
   -config FILE         Load an HCL agent config file. Repeatable; later files
                        override earlier ones and flags override files.
   -data-dir DIR        Where Raft, snapshots and the client's state live.
@@ -158,7 +160,7 @@ func (c *AgentCommand) config(args []string, stderr io.Writer) (*agent.Config, e
 	fs.Usage = func() { fmt.Fprintln(stderr, c.Help()) }
 	var (
 		files                                  repeatable
-		dev, server, client                    bool
+		dev, server, client, mockDriver        bool
 		dataDir, bind, node, dc, region, level string
 		httpPort, rpcPort                      int
 		// Clustering (config_cluster.go).
@@ -173,6 +175,7 @@ func (c *AgentCommand) config(args []string, stderr io.Writer) (*agent.Config, e
 	fs.BoolVar(&dev, "dev", false, "")
 	fs.BoolVar(&server, "server", false, "")
 	fs.BoolVar(&client, "client", false, "")
+	fs.BoolVar(&mockDriver, "enable-mock-driver", false, "")
 	fs.StringVar(&dataDir, "data-dir", "", "")
 	fs.StringVar(&bind, "bind", "", "")
 	fs.StringVar(&node, "node", "", "")
@@ -212,6 +215,7 @@ func (c *AgentCommand) config(args []string, stderr io.Writer) (*agent.Config, e
 	}
 	cfg.Server.Enabled = cfg.Server.Enabled || server
 	cfg.Client.Enabled = cfg.Client.Enabled || client
+	cfg.Client.EnableMockDriver = cfg.Client.EnableMockDriver || mockDriver
 	for dst, v := range map[*string]string{&cfg.DataDir: dataDir, &cfg.BindAddr: bind, &cfg.Name: node, &cfg.Datacenter: dc, &cfg.Region: region, &cfg.LogLevel: level} {
 		if v != "" {
 			*dst = v

@@ -2,8 +2,9 @@
 // and exits as told. It lets the client and the scheduler be tested without
 // Docker.
 //
-// A task says how it behaves through its `args`, as key=value strings
-// (driver.TaskConfig carries no free-form config, so args is the channel):
+// A task says how it behaves through its `config` keys, as with Nomad's
+// mock_driver (config { run_for = "10s", exit_code = 1 }), or through its
+// `args` as key=value strings; args win where both name a key:
 //
 //	run_for=10s       how long the task runs before exiting (default 0: exit at once)
 //	exit_code=1       the exit code (default 0)
@@ -161,10 +162,22 @@ func parseArgs(args []string) (behaviour, error) {
 	return b, nil
 }
 
+// configArgs turns the behaviour keys of a task's config block into
+// key=value arguments; other keys (image, ports, ...) are left alone.
+func configArgs(config map[string]any) []string {
+	var out []string
+	for _, key := range []string{"run_for", "exit_code", "oom", "start_error", "start_delay", "stdout", "stderr"} {
+		if v, ok := config[key]; ok && v != nil {
+			out = append(out, fmt.Sprintf("%s=%v", key, v))
+		}
+	}
+	return out
+}
+
 // StartTask "starts" the task: it writes the requested output to the log
 // files and arranges to exit after run_for.
 func (d *Driver) StartTask(ctx context.Context, cfg *driver.TaskConfig) (*driver.TaskHandle, error) {
-	b, err := parseArgs(cfg.Args)
+	b, err := parseArgs(append(configArgs(cfg.DriverConfig), cfg.Args...))
 	if err != nil {
 		return nil, err
 	}
