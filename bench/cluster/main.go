@@ -54,8 +54,8 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench-cluster:", err)
 		os.Exit(1)
 	}
-	r := &runner{}
-	if !r.run(func() { bench(r, bin, *duration, *kills) }) {
+	r := cluster.NewRunner("bench-cluster")
+	if !r.Run(func() { bench(r, bin, *duration, *kills) }) {
 		os.Exit(1)
 	}
 }
@@ -412,59 +412,4 @@ func pct(ds []time.Duration, p int) string {
 		return d.Round(100 * time.Microsecond).String()
 	}
 	return d.Round(10 * time.Millisecond).String()
-}
-
-// runner is the cluster.T of this program: Fatalf ends the body's
-// goroutine, and the cleanups run after it, in reverse, as in a test.
-type runner struct {
-	mu       sync.Mutex
-	failed   bool
-	cleanups []func()
-}
-
-func (r *runner) run(body func()) bool {
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		body()
-	}()
-	<-done
-	for i := len(r.cleanups) - 1; i >= 0; i-- {
-		r.cleanups[i]()
-	}
-	return !r.Failed()
-}
-
-func (r *runner) Helper()      {}
-func (r *runner) Name() string { return "bench-cluster" }
-
-func (r *runner) Logf(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "bench-cluster: "+format+"\n", args...)
-}
-
-func (r *runner) Errorf(format string, args ...any) {
-	r.Logf(format, args...)
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.failed = true
-}
-
-func (r *runner) Fatalf(format string, args ...any) {
-	r.Errorf(format, args...)
-	runtime.Goexit()
-}
-
-// Skipf is a failure here: a benchmark that cannot run measured nothing.
-func (r *runner) Skipf(format string, args ...any) { r.Fatalf(format, args...) }
-
-func (r *runner) Failed() bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.failed
-}
-
-func (r *runner) Cleanup(f func()) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.cleanups = append(r.cleanups, f)
 }

@@ -16,9 +16,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"runtime"
 	"slices"
-	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -102,13 +100,13 @@ func main() {
 		}
 		beat = d / 2
 	}
-	r := &runner{}
-	if !r.run(func() { bench(r, bin, serverConfig, *runs, beat) }) {
+	r := cluster.NewRunner("bench-nodeloss")
+	if !r.Run(func() { bench(r, bin, serverConfig, *runs, beat) }) {
 		os.Exit(1)
 	}
 }
 
-func bench(r *runner, bin, serverConfig string, runs int, beat time.Duration) {
+func bench(r *cluster.Runner, bin, serverConfig string, runs int, beat time.Duration) {
 	docker, err := client.New(client.FromEnv)
 	if err != nil {
 		r.Fatalf("%v", err)
@@ -185,7 +183,7 @@ func bench(r *runner, bin, serverConfig string, runs int, beat time.Duration) {
 
 // waitLive waits for n running allocations of the job, none on the node
 // notOn, and returns them.
-func waitLive(r *runner, cl *api.Client, n int, notOn string) []*structs.AllocListStub {
+func waitLive(r *cluster.Runner, cl *api.Client, n int, notOn string) []*structs.AllocListStub {
 	var live []*structs.AllocListStub
 	wait(r, 5*time.Minute, fmt.Sprintf("%d running allocations", n), func() bool {
 		stubs, _, err := cl.Jobs().Allocations("bench-nodeloss", false, nil)
@@ -203,7 +201,7 @@ func waitLive(r *runner, cl *api.Client, n int, notOn string) []*structs.AllocLi
 	return live
 }
 
-func wait(r *runner, timeout time.Duration, what string, cond func() bool) {
+func wait(r *cluster.Runner, timeout time.Duration, what string, cond func() bool) {
 	deadline := time.Now().Add(timeout)
 	for !cond() {
 		if time.Now().After(deadline) {
@@ -237,59 +235,4 @@ func pct(ds []time.Duration, p int) string {
 	slices.Sort(s)
 	i := max(0, min((len(s)*p+99)/100-1, len(s)-1))
 	return s[i].Round(10 * time.Millisecond).String()
-}
-
-// runner is the cluster.T of this program: Fatalf ends the body's
-// goroutine, and the cleanups run after it, in reverse, as in a test.
-type runner struct {
-	mu       sync.Mutex
-	failed   bool
-	cleanups []func()
-}
-
-func (r *runner) run(body func()) bool {
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		body()
-	}()
-	<-done
-	for i := len(r.cleanups) - 1; i >= 0; i-- {
-		r.cleanups[i]()
-	}
-	return !r.Failed()
-}
-
-func (r *runner) Helper()      {}
-func (r *runner) Name() string { return "bench-nodeloss" }
-
-func (r *runner) Logf(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "bench-nodeloss: "+format+"\n", args...)
-}
-
-func (r *runner) Errorf(format string, args ...any) {
-	r.Logf(format, args...)
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.failed = true
-}
-
-func (r *runner) Fatalf(format string, args ...any) {
-	r.Errorf(format, args...)
-	runtime.Goexit()
-}
-
-// Skipf is a failure here: a benchmark that cannot run measured nothing.
-func (r *runner) Skipf(format string, args ...any) { r.Fatalf(format, args...) }
-
-func (r *runner) Failed() bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.failed
-}
-
-func (r *runner) Cleanup(f func()) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.cleanups = append(r.cleanups, f)
 }
