@@ -27,27 +27,37 @@ type outcome struct {
 	followup time.Time
 }
 
-// computePlan reads the job, its allocations and the nodes from state and
-// plans what the job needs.
-func (s *genericScheduler) computePlan(eval *structs.Evaluation, state State, rng *rand.Rand) (*outcome, error) {
+// readPlanInputs reads what every kind of plan starts from: the job (nil
+// when purged), all its allocations, the nodes in ID order, and the
+// scheduler configuration.
+func readPlanInputs(eval *structs.Evaluation, state State) (*structs.Job, []*structs.Allocation, []*structs.Node, *structs.SchedulerConfiguration, error) {
 	job, err := state.JobByID(eval.Namespace, eval.JobID)
 	if err != nil {
-		return nil, fmt.Errorf("read job %q: %w", eval.JobID, err)
+		return nil, nil, nil, nil, fmt.Errorf("read job %q: %w", eval.JobID, err)
 	}
 	allocs, err := state.AllocsByJob(eval.Namespace, eval.JobID)
 	if err != nil {
-		return nil, fmt.Errorf("read allocations of job %q: %w", eval.JobID, err)
+		return nil, nil, nil, nil, fmt.Errorf("read allocations of job %q: %w", eval.JobID, err)
 	}
 	nodes, err := state.Nodes()
 	if err != nil {
-		return nil, fmt.Errorf("read nodes: %w", err)
+		return nil, nil, nil, nil, fmt.Errorf("read nodes: %w", err)
 	}
 	// A fixed order before shuffling makes a run depend only on its seed.
 	// The slice is the state's: sort a copy.
 	nodes = slices.Clone(nodes)
 	slices.SortFunc(nodes, func(a, b *structs.Node) int { return cmp.Compare(a.ID, b.ID) })
-
 	config, err := schedulerConfig(state)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	return job, allocs, nodes, config, nil
+}
+
+// computePlan reads the job, its allocations and the nodes from state and
+// plans what the job needs.
+func (s *genericScheduler) computePlan(eval *structs.Evaluation, state State, rng *rand.Rand) (*outcome, error) {
+	job, allocs, nodes, config, err := readPlanInputs(eval, state)
 	if err != nil {
 		return nil, err
 	}

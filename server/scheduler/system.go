@@ -2,7 +2,6 @@ package scheduler
 
 import (
 	"cmp"
-	"fmt"
 	"math/rand/v2"
 	"slices"
 
@@ -32,21 +31,7 @@ func isSystemType(jobType string) bool {
 // what it runs. sysbatch work that finished or failed is not run again
 // until the job changes.
 func (s *genericScheduler) computeSystemPlan(eval *structs.Evaluation, state State, rng *rand.Rand) (*outcome, error) {
-	job, err := state.JobByID(eval.Namespace, eval.JobID)
-	if err != nil {
-		return nil, fmt.Errorf("read job %q: %w", eval.JobID, err)
-	}
-	allocs, err := state.AllocsByJob(eval.Namespace, eval.JobID)
-	if err != nil {
-		return nil, fmt.Errorf("read allocations of job %q: %w", eval.JobID, err)
-	}
-	nodes, err := state.Nodes()
-	if err != nil {
-		return nil, fmt.Errorf("read nodes: %w", err)
-	}
-	nodes = slices.Clone(nodes)
-	slices.SortFunc(nodes, func(a, b *structs.Node) int { return cmp.Compare(a.ID, b.ID) })
-	config, err := schedulerConfig(state)
+	job, allocs, nodes, config, err := readPlanInputs(eval, state)
 	if err != nil {
 		return nil, err
 	}
