@@ -41,17 +41,26 @@ func (a *api) jobStable(r *http.Request, q *structs.QueryOptions) (any, uint64, 
 	if err := decodeBody(r, &req); err != nil {
 		return nil, 0, err
 	}
-	if req.JobID == "" {
-		req.JobID = r.PathValue("id")
-	}
-	if req.JobID != r.PathValue("id") {
-		return nil, 0, badRequest("JobID does not match: the URL names %q, the body %q", r.PathValue("id"), req.JobID)
+	if err := matchPathJobID(r, &req.JobID); err != nil {
+		return nil, 0, err
 	}
 	resp, err := v.JobStability(r.Context(), q.Namespace, &req)
 	if err != nil {
 		return nil, 0, err
 	}
 	return resp, resp.Index, nil
+}
+
+// matchPathJobID fills a body's JobID from the URL, or refuses a body that
+// names another job.
+func matchPathJobID(r *http.Request, jobID *string) error {
+	if *jobID == "" {
+		*jobID = r.PathValue("id")
+	}
+	if *jobID != r.PathValue("id") {
+		return badRequest("JobID does not match: the URL names %q, the body %q", r.PathValue("id"), *jobID)
+	}
+	return nil
 }
 
 func (a *api) versioner() (JobVersioner, error) {
@@ -86,11 +95,8 @@ func (a *api) jobRevert(r *http.Request, q *structs.QueryOptions) (any, uint64, 
 	if err := decodeBody(r, &req); err != nil {
 		return nil, 0, err
 	}
-	if req.JobID == "" {
-		req.JobID = r.PathValue("id")
-	}
-	if req.JobID != r.PathValue("id") {
-		return nil, 0, badRequest("JobID does not match: the URL names %q, the body %q", r.PathValue("id"), req.JobID)
+	if err := matchPathJobID(r, &req.JobID); err != nil {
+		return nil, 0, err
 	}
 	resp, err := v.JobRevert(r.Context(), q.Namespace, &req)
 	if err != nil {
