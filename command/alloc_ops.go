@@ -23,6 +23,24 @@ func init() {
 	Register("alloc exec", func(m Meta) cli.Command { return &AllocExecCommand{Meta: m} })
 }
 
+// allocTaskArgs reads "<allocation> [task]" (the task may also come from
+// -task), resolves the allocation and checks the task is one of it.
+func (m *Meta) allocTaskArgs(args []string, task *string, verbose bool) (*api.Client, *structs.Allocation, bool) {
+	if len(args) == 2 {
+		*task = args[1]
+	}
+	client, err := m.client()
+	if err != nil {
+		m.UI.Error(fmt.Sprintf("Error initializing client: %v", err))
+		return nil, nil, false
+	}
+	alloc, ok := m.resolveAlloc(client, args[0])
+	if !ok || !m.checkTask(alloc, *task, verbose) {
+		return nil, nil, false
+	}
+	return client, alloc, true
+}
+
 // resolveAlloc finds the allocation named by an ID or unique prefix.
 func (m *Meta) resolveAlloc(client *api.Client, prefix string) (*structs.Allocation, bool) {
 	stub, err := client.Allocations().Resolve(prefix, nil)
@@ -81,16 +99,8 @@ func (c *AllocRestartCommand) Run(args []string) int {
 	if fs.NArg() < 1 || fs.NArg() > 2 {
 		return c.usageError("alloc restart", "This command takes one or two arguments: <allocation> [task]")
 	}
-	if fs.NArg() == 2 {
-		*task = fs.Arg(1)
-	}
-	client, err := c.client()
-	if err != nil {
-		c.UI.Error(fmt.Sprintf("Error initializing client: %v", err))
-		return exitError
-	}
-	alloc, ok := c.resolveAlloc(client, fs.Arg(0))
-	if !ok || !c.checkTask(alloc, *task, *verbose) {
+	client, alloc, ok := c.allocTaskArgs(fs.Args(), task, *verbose)
+	if !ok {
 		return exitError
 	}
 	if err := client.Allocations().Restart(alloc.ID, *task); err != nil {
@@ -203,16 +213,8 @@ func (c *AllocSignalCommand) Run(args []string) int {
 	if fs.NArg() < 1 || fs.NArg() > 2 {
 		return c.usageError("alloc signal", "This command takes one or two arguments: <allocation> [task]")
 	}
-	if fs.NArg() == 2 {
-		*task = fs.Arg(1)
-	}
-	client, err := c.client()
-	if err != nil {
-		c.UI.Error(fmt.Sprintf("Error initializing client: %v", err))
-		return exitError
-	}
-	alloc, ok := c.resolveAlloc(client, fs.Arg(0))
-	if !ok || !c.checkTask(alloc, *task, *verbose) {
+	client, alloc, ok := c.allocTaskArgs(fs.Args(), task, *verbose)
+	if !ok {
 		return exitError
 	}
 	if err := client.Allocations().Signal(alloc.ID, *task, *sig); err != nil {
