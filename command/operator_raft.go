@@ -21,7 +21,7 @@ func init() {
 type OperatorCommand struct{}
 
 func (c *OperatorCommand) Synopsis() string {
-	return "Cluster tools for operators: Raft peers, snapshots"
+	return "Cluster tools for operators: Raft peers, snapshots, scheduler configuration"
 }
 func (c *OperatorCommand) Help() string {
 	return helpText(`
