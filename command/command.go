@@ -135,7 +135,9 @@ func (c *AllocCommand) Run([]string) int { return cli.RunResultHelp }
 // NodeCommand is "drover node".
 type NodeCommand struct{}
 
-func (c *NodeCommand) Synopsis() string { return "Inspect client nodes, drain them and set their eligibility" }
+func (c *NodeCommand) Synopsis() string {
+	return "Inspect client nodes, drain them and set their eligibility"
+}
 func (c *NodeCommand) Help() string {
 	return helpText(`
 Usage: drover node <subcommand> [options] [args]
