@@ -37,6 +37,9 @@ type Agent struct {
 	client *client.Client
 	// discovery is the client's DNS server and balancer (discovery.go).
 	discovery *discovery
+	// catalogGossip carries the client's catalog over the server's gossip
+	// pool in an agent that runs both (discovery.go).
+	catalogGossip *lazyGossip
 	// remote links a client without a local server to the servers
 	// (client_remote.go).
 	remote *remoteServers
@@ -103,6 +106,12 @@ func (a *Agent) start(ctx context.Context) error {
 		if err := a.clusterServerConfig(&scfg); err != nil {
 			return err
 		}
+		if cfg.Client.Enabled {
+			// The client's catalog gossips over the server's pool; it
+			// exists only once the client does (discovery.go).
+			a.catalogGossip = newLazyGossip()
+			scfg.Gossip.Delegates = a.catalogGossip.delegates()
+		}
 		srv, err := server.New(scfg)
 		if err != nil {
 			return err
@@ -168,24 +177,32 @@ func (a *Agent) startClient(ctx context.Context) error {
 		NodeClass:  cfg.Client.NodeClass,
 		NodePool:   cfg.Client.NodePool,
 		Meta:       cfg.Client.Meta,
-		HostIP:     a.advertiseIP(),
+		HostIP:     a.publishIP(),     // client.publish_address, else advertiseIP (discovery.go)
 		HTTPAddr:   a.httpAdvertise(), // advertise.http, else the bound address (cluster.go)
 		// What the operator lets groups mount (config_docker.go).
 		HostVolumes: cfg.Client.HostVolumes,
 		// A dev agent's data dir goes away with it, so nothing could
 		// re-attach to its containers later: stop them, as Nomad's -dev does.
 		DestroyOnShutdown: cfg.Dev,
-		GC:                cfg.Client.GC.client(), // config_gc.go
+		// Each task's secrets/ is a tmpfs when the agent runs as root.
+		SecretsTmpfs: true,
+		GC:           cfg.Client.GC.client(), // config_gc.go
 		// Reserved resources and dynamic ports (config_client.go).
 		ReservedCPU:      cfg.Client.Reserved.CPU,
 		ReservedMemoryMB: cfg.Client.Reserved.MemoryMB,
 		MinDynamicPort:   cfg.Client.MinDynamicPort,
 		MaxDynamicPort:   cfg.Client.MaxDynamicPort,
+		// The catalog's member in the gossip pool: the server's, when the
+		// agent runs one (server.GossipConfig.Delegates), else the node ID.
+		CatalogMemberName: a.catalogMemberName(),
 	}, servers, drivers, a.log.With("component", "client"))
 	if err != nil {
 		return err
 	}
 	a.client = c
+	if a.catalogGossip != nil {
+		a.catalogGossip.plug(c.Catalog().Delegate(), c.Catalog().EventDelegate())
+	}
 	if a.remote != nil {
 		if err := a.startRemoteGossip(ctx, a.remote, c.NodeID()); err != nil {
 			return err
@@ -220,6 +237,9 @@ func (a *Agent) serveHTTP() {
 		hcfg.Client = logClient{a.client}
 	}
 	var handler nethttp.Handler = http.New(hcfg)
+	if a.cfg.EnableDebug {
+		handler = withDebug(handler) // debug.go
+	}
 	if a.remote != nil {
 		// A client agent forwards what it cannot answer (client_remote.go).
 		handler = a.remote.apiHandler(handler)

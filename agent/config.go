@@ -47,6 +47,9 @@ type Config struct {
 	LeaveOnInterrupt bool
 	LeaveOnTerminate bool
 	Autopilot        AutopilotConfig
+	// EnableDebug serves Go's profiles at /debug/pprof/ on the HTTP API
+	// (debug.go); off by default, as Nomad's enable_debug.
+	EnableDebug bool
 }
 
 // Ports the agent listens on. -1 means "not set" while merging; 0 asks the
@@ -90,6 +93,9 @@ type ClientConfig struct {
 	Options     map[string]string
 	// DNS: see discovery.go.
 	DNS ClientDNSConfig
+	// PublishAddress is where task ports are published and service
+	// instances advertised; empty is the bind address (discovery.go).
+	PublishAddress string
 	// GC: terminal allocations' garbage collection (config_gc.go).
 	GC ClientGCConfig
 }
@@ -130,6 +136,8 @@ type fileConfig struct {
 	LeaveOnInterrupt *bool          `hcl:"leave_on_interrupt,optional"`
 	LeaveOnTerminate *bool          `hcl:"leave_on_terminate,optional"`
 	Autopilot        *fileAutopilot `hcl:"autopilot,block"`
+	// enable_debug: see debug.go.
+	EnableDebug *bool `hcl:"enable_debug,optional"`
 }
 
 type filePorts struct {
@@ -174,8 +182,9 @@ type fileClient struct {
 	// host_volume blocks and options: see config_docker.go.
 	HostVolumes []*fileHostVolume `hcl:"host_volume,block"`
 	Options     map[string]string `hcl:"options,optional"`
-	// dns block: see discovery.go.
-	DNS *fileClientDNS `hcl:"dns,block"`
+	// dns block and publish_address: see discovery.go.
+	DNS            *fileClientDNS `hcl:"dns,block"`
+	PublishAddress *string        `hcl:"publish_address,optional"`
 	// gc_* attributes: see config_gc.go.
 	GCInterval           *string  `hcl:"gc_interval,optional"`
 	GCMaxAllocs          *int     `hcl:"gc_max_allocs,optional"`
@@ -207,6 +216,7 @@ func (c *Config) loadConfig(filename string, src []byte) error {
 	set(&c.Datacenter, fc.Datacenter)
 	set(&c.Region, fc.Region)
 	set(&c.LogLevel, fc.LogLevel)
+	set(&c.EnableDebug, fc.EnableDebug)
 	if p := fc.Ports; p != nil {
 		set(&c.Ports.HTTP, p.HTTP)
 		set(&c.Ports.RPC, p.RPC)
@@ -231,6 +241,9 @@ func (c *Config) loadConfig(filename string, src []byte) error {
 			c.Client.Options = cl.Options
 		}
 		if err := c.mergeClientDNS(cl.DNS); err != nil {
+			return fmt.Errorf("%s: %w", filename, err)
+		}
+		if err := c.mergePublishAddress(cl); err != nil {
 			return fmt.Errorf("%s: %w", filename, err)
 		}
 		if err := c.mergeClientGC(cl); err != nil {

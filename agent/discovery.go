@@ -17,6 +17,7 @@ import (
 	"github.com/drover-project/drover/client/driver"
 	"github.com/drover-project/drover/client/driver/docker"
 	"github.com/drover-project/drover/client/proxy"
+	"github.com/drover-project/drover/server/membership"
 	"github.com/drover-project/drover/structs"
 )
 
@@ -42,6 +43,12 @@ type ClientDNSConfig struct {
 	// NoContainerDNS keeps containers on Docker's own resolver
 	// (container_dns = false): nothing listens on the bridge's port 53.
 	NoContainerDNS bool
+	// ContainerAddress is the IP containers are given as their DNS server
+	// (container_address); the client listens there on port 53. Empty is
+	// the Docker bridge's gateway. Set it when the Docker engine's
+	// containers reach this agent at another address than the bridge's
+	// (an agent in a network namespace or VM of its own).
+	ContainerAddress string
 }
 
 type fileClientDNS struct {
@@ -49,6 +56,8 @@ type fileClientDNS struct {
 	Port         *int     `hcl:"port,optional"`
 	Recursors    []string `hcl:"recursors,optional"`
 	ContainerDNS *bool    `hcl:"container_dns,optional"`
+	// ContainerAddress: see ClientDNSConfig.
+	ContainerAddress *string `hcl:"container_address,optional"`
 }
 
 // mergeClientDNS applies a client's dns block.
@@ -71,6 +80,26 @@ func (c *Config) mergeClientDNS(f *fileClientDNS) error {
 	if f.ContainerDNS != nil {
 		c.Client.DNS.NoContainerDNS = !*f.ContainerDNS
 	}
+	if f.ContainerAddress != nil {
+		if ip := net.ParseIP(*f.ContainerAddress); ip == nil || ip.IsUnspecified() {
+			return fmt.Errorf("client.dns.container_address = %q: want the IP address containers send DNS queries to", *f.ContainerAddress)
+		}
+		c.Client.DNS.ContainerAddress = *f.ContainerAddress
+	}
+	return nil
+}
+
+// mergePublishAddress applies a client's publish_address: where task ports
+// are published and service instances advertised (drover's addition).
+func (c *Config) mergePublishAddress(f *fileClient) error {
+	if f == nil || f.PublishAddress == nil {
+		return nil
+	}
+	ip := net.ParseIP(*f.PublishAddress)
+	if ip == nil || ip.IsUnspecified() {
+		return fmt.Errorf("client.publish_address = %q: want the IP address task ports are published on", *f.PublishAddress)
+	}
+	c.Client.PublishAddress = ip.String()
 	return nil
 }
 
@@ -114,7 +143,12 @@ func (a *Agent) startDiscovery(ctx context.Context, dd driver.Driver) {
 			port = DefaultDNSPort
 		}
 		recursors := cfg.Recursors
+		// Containers ask the bridge's gateway, or the address the
+		// operator says they reach this agent at.
 		bridgeIP := a.client.Node().Attributes["driver.docker.bridge_ip"]
+		if cfg.ContainerAddress != "" {
+			bridgeIP = cfg.ContainerAddress
+		}
 		containerDNS := !cfg.NoContainerDNS && bridgeIP != ""
 		if len(recursors) == 0 && containerDNS {
 			// Containers send every name here: the rest goes to the host's resolvers.
@@ -213,4 +247,133 @@ func hostResolvers(path string) []string {
 		}
 	}
 	return out
+}
+
+// publishIP is where the client publishes task ports and advertises its
+// service instances: client.publish_address, else advertiseIP. Set it
+// when the Docker engine binds ports on another address than the one the
+// agent is bound to (the engine in another network namespace or VM).
+func (a *Agent) publishIP() string {
+	if a.cfg.Client.PublishAddress != "" {
+		return a.cfg.Client.PublishAddress
+	}
+	return a.advertiseIP()
+}
+
+// catalogMemberName is the client catalog's name in the region's gossip
+// pool: the server's member name ("name.region") in an agent that runs
+// both, "" (the node ID) for a client whose agent joins the pool itself.
+func (a *Agent) catalogMemberName() string {
+	if a.catalogGossip == nil {
+		return ""
+	}
+	return a.cfg.Name + "." + a.cfg.Region
+}
+
+// lazyGossip carries the client catalog over the server's gossip pool in
+// an agent that runs both. The pool starts with the server, before the
+// client and its catalog exist, so the pool gets these delegates at once
+// and the catalog is plugged into them later. Until then messages and
+// states are dropped (the full-state exchange repairs that) and the pool's
+// joins and leaves are kept, to be replayed to the catalog when it is
+// plugged: it must know who is alive to accept relayed state.
+type lazyGossip struct {
+	mu     sync.Mutex
+	d      memberlist.Delegate
+	ev     memberlist.EventDelegate
+	seen   map[string]*memberlist.Node // last event of each member before plug
+	alive  map[string]bool
+	events []string // member names in the order first seen
+}
+
+func newLazyGossip() *lazyGossip {
+	return &lazyGossip{seen: map[string]*memberlist.Node{}, alive: map[string]bool{}}
+}
+
+// delegates are what the server's pool calls.
+func (l *lazyGossip) delegates() *membership.Delegates {
+	return &membership.Delegates{Delegate: (*lazyDelegate)(l), Events: (*lazyEvents)(l)}
+}
+
+// plug hands the pool to the catalog, replaying the members seen so far.
+// The replay runs under the lock, so that no later event overtakes it.
+func (l *lazyGossip) plug(d memberlist.Delegate, ev memberlist.EventDelegate) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, name := range l.events {
+		n := l.seen[name]
+		if l.alive[name] {
+			ev.NotifyJoin(n)
+		} else {
+			ev.NotifyLeave(n)
+		}
+	}
+	l.seen, l.alive, l.events = nil, nil, nil
+	l.d, l.ev = d, ev
+}
+
+func (l *lazyGossip) delegate() memberlist.Delegate {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.d
+}
+
+// record notes an event for the catalog, or passes it on once plugged.
+func (l *lazyGossip) record(n *memberlist.Node, alive bool, pass func(memberlist.EventDelegate)) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.ev != nil {
+		pass(l.ev)
+		return
+	}
+	if _, ok := l.seen[n.Name]; !ok {
+		l.events = append(l.events, n.Name)
+	}
+	c := *n
+	l.seen[n.Name] = &c
+	l.alive[n.Name] = alive
+}
+
+type lazyDelegate lazyGossip
+
+func (l *lazyDelegate) NodeMeta(limit int) []byte { return nil } // the pool keeps its own tags
+
+func (l *lazyDelegate) NotifyMsg(msg []byte) {
+	if d := (*lazyGossip)(l).delegate(); d != nil {
+		d.NotifyMsg(msg)
+	}
+}
+
+func (l *lazyDelegate) GetBroadcasts(overhead, limit int) [][]byte {
+	if d := (*lazyGossip)(l).delegate(); d != nil {
+		return d.GetBroadcasts(overhead, limit)
+	}
+	return nil
+}
+
+func (l *lazyDelegate) LocalState(join bool) []byte {
+	if d := (*lazyGossip)(l).delegate(); d != nil {
+		return d.LocalState(join)
+	}
+	return nil
+}
+
+func (l *lazyDelegate) MergeRemoteState(buf []byte, join bool) {
+	if d := (*lazyGossip)(l).delegate(); d != nil {
+		d.MergeRemoteState(buf, join)
+	}
+}
+
+type lazyEvents lazyGossip
+
+func (l *lazyEvents) NotifyJoin(n *memberlist.Node) {
+	(*lazyGossip)(l).record(n, true, func(ev memberlist.EventDelegate) { ev.NotifyJoin(n) })
+}
+
+func (l *lazyEvents) NotifyLeave(n *memberlist.Node) {
+	(*lazyGossip)(l).record(n, false, func(ev memberlist.EventDelegate) { ev.NotifyLeave(n) })
+}
+
+func (l *lazyEvents) NotifyUpdate(n *memberlist.Node) {
+	(*lazyGossip)(l).record(n, true, func(ev memberlist.EventDelegate) { ev.NotifyUpdate(n) })
 }

@@ -113,15 +113,17 @@ func (c *Client) syncAllocs(ctx context.Context, allocs []*structs.Allocation, r
 // Called with c.mu held.
 func (c *Client) startRunner(ctx context.Context, a *structs.Allocation, runners *sync.WaitGroup) {
 	r, err := allocrunner.New(allocrunner.Config{
-		Alloc:    a,
-		Node:     c.node.Copy(),
-		HostIP:   c.cfg.HostIP,
-		Drivers:  c.drivers,
-		DataDir:  c.cfg.DataDir,
-		Store:    c.db,
-		Clock:    c.clock,
-		Logger:   c.logger,
-		OnUpdate: c.updates.add,
+		Alloc:   a,
+		Node:    c.node.Copy(),
+		HostIP:  c.cfg.HostIP,
+		Drivers: c.drivers,
+		DataDir: c.cfg.DataDir,
+		// secrets/ on a tmpfs (client/allocdir).
+		SecretsTmpfs: c.cfg.SecretsTmpfs,
+		Store:        c.db,
+		Clock:        c.clock,
+		Logger:       c.logger,
+		OnUpdate:     c.updates.add,
 		// Service instances go to the catalog and the servers (services.go).
 		Services: c.services,
 		// A sticky disk waits for the allocation it replaces.

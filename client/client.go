@@ -210,7 +210,12 @@ func (c *Client) destroyAll(runners []*allocrunner.AllocRunner) error {
 	defer cancel()
 	errCh := make(chan error, len(runners))
 	for _, r := range runners {
-		go func() { errCh <- r.Destroy(ctx) }()
+		go func() {
+			err := r.Destroy(ctx)
+			// Its secrets tmpfs would outlive the data dir (allocdir); a
+			// container still running keeps its own reference.
+			errCh <- errors.Join(err, r.Dir().UnmountSecrets())
+		}()
 	}
 	var errs []error
 	for range runners {

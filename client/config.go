@@ -46,6 +46,9 @@ type Config struct {
 	// DestroyOnShutdown stops every allocation when the client shuts
 	// down, as a dev agent (whose data dir is temporary) does.
 	DestroyOnShutdown bool
+	// SecretsTmpfs mounts a tmpfs on each task's secrets/ (as root; a
+	// plain directory with a warning otherwise). See client/allocdir.
+	SecretsTmpfs bool
 	// Clock drives heartbeats, fingerprint periods and restart delays;
 	// nil is the real clock.
 	Clock clock.Clock

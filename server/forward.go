@@ -24,6 +24,17 @@ const applyTimeout = 30 * time.Second
 // was not written and may be retried elsewhere; ErrOutcomeUnknown means it
 // may have been (leadership was lost while it was in flight).
 func (s *Server) apply(t fsm.MessageType, req any) (uint64, error) {
+	return s.applyWith(s.applier.foreground, t, req)
+}
+
+// applyBackground is apply for writes nobody waits on directly (the
+// scheduler's evaluation updates): they may wait briefly to be committed
+// together with the next foreground write (see applier).
+func (s *Server) applyBackground(t fsm.MessageType, req any) (uint64, error) {
+	return s.applyWith(s.applier.background, t, req)
+}
+
+func (s *Server) applyWith(submit func([]byte) raft.ApplyFuture, t fsm.MessageType, req any) (uint64, error) {
 	if s.raft.State() != raft.Leader {
 		return 0, fmt.Errorf("%w: this server is not the leader", structs.ErrNoLeader)
 	}
@@ -31,7 +42,7 @@ func (s *Server) apply(t fsm.MessageType, req any) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	f := s.raft.Apply(buf, applyTimeout)
+	f := submit(buf)
 	if err := f.Error(); err != nil {
 		switch {
 		case errors.Is(err, raft.ErrNotLeader), errors.Is(err, raft.ErrLeadershipTransferInProgress):

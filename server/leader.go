@@ -67,7 +67,7 @@ func (s *Server) establishLeadership() error {
 			Blocked: s.blocked,
 			State:   s.fsm.State,
 			Planner: s.planner,
-			Apply:   s.apply,
+			Apply:   s.applyBackground,
 			Logger:  s.cfg.Logger.With("component", "worker", "worker", i),
 		})
 		s.leaderWG.Add(1)

@@ -18,6 +18,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
+	"go.etcd.io/bbolt"
 
 	"github.com/drover-project/drover/internal/logging"
 	"github.com/drover-project/drover/internal/rpc"
@@ -96,6 +97,8 @@ type Server struct {
 	raftStore *raftboltdb.BoltStore
 	transport *raft.NetworkTransport
 	fsm       *fsm.FSM
+	// applier hands log entries to raft (applier.go).
+	applier *applier
 	// leaderCh receives true on gaining and false on losing leadership.
 	leaderCh chan bool
 
@@ -201,9 +204,26 @@ func (s *Server) setupRaft() error {
 		Logger:  hlog,
 	})
 
-	s.raftStore, err = raftboltdb.New(raftboltdb.Options{Path: filepath.Join(dir, "raft.db")})
+	s.raftStore, err = raftboltdb.New(raftboltdb.Options{
+		Path: filepath.Join(dir, "raft.db"),
+		BoltOptions: &bbolt.Options{
+			// Every commit still fsyncs its pages and its meta page, so
+			// nothing acknowledged is lost; only the free-page list is
+			// not written each time (bbolt rebuilds it by scanning the
+			// file when it opens). That saves a page write per commit,
+			// and a Raft log commits on every append.
+			NoFreelistSync: true,
+			FreelistType:   bbolt.FreelistMapType,
+		},
+	})
 	if err != nil {
 		return fmt.Errorf("server: open raft log: %w", err)
+	}
+	// Recent entries stay in memory, so replication to the followers reads
+	// them from there instead of from bbolt.
+	logs, err := raft.NewLogCache(raftLogCacheSize, s.raftStore)
+	if err != nil {
+		return fmt.Errorf("server: raft log cache: %w", err)
 	}
 	snaps, err := raft.NewFileSnapshotStoreWithLogger(dir, 2, hlog)
 	if err != nil {
@@ -220,6 +240,7 @@ func (s *Server) setupRaft() error {
 	rc.SnapshotInterval = 120 * time.Second
 	rc.TrailingLogs = 10240
 	s.applyRaftSnapshotConfig(rc)
+	raftBatching(rc)
 	if s.cfg.DevMode {
 		// One voter: nobody to wait for, so elections can be quick.
 		rc.HeartbeatTimeout = 200 * time.Millisecond
@@ -244,10 +265,11 @@ func (s *Server) setupRaft() error {
 			}
 		}
 	}
-	s.raft, err = raft.NewRaft(rc, s.fsm, s.raftStore, s.raftStore, snaps, s.transport)
+	s.raft, err = raft.NewRaft(rc, s.fsm, logs, s.raftStore, snaps, s.transport)
 	if err != nil {
 		return fmt.Errorf("server: start raft: %w", err)
 	}
+	s.applier = newApplier(s.raft, applyTimeout)
 	return nil
 }
 
@@ -262,6 +284,19 @@ func clusterRaftTimeouts(rc *raft.Config, multiplier int) {
 	rc.HeartbeatTimeout = 500 * time.Millisecond * m
 	rc.ElectionTimeout = 500 * time.Millisecond * m
 	rc.LeaderLeaseTimeout = 500 * time.Millisecond * m
+}
+
+// raftLogCacheSize is how many recent log entries stay in memory.
+const raftLogCacheSize = 1024
+
+// raftBatching lets the leader group the writes that arrive together: up
+// to MaxAppendEntries waiting applies go into one append to the log (one
+// fsync) and one AppendEntries to each follower, and the apply channel is
+// buffered so that writers queue there while the log is being synced.
+// Each entry is still committed by a quorum before its Apply returns.
+func raftBatching(rc *raft.Config) {
+	rc.MaxAppendEntries = 256
+	rc.BatchApplyCh = true
 }
 
 func loadOrCreateID(path string) (string, error) {

@@ -22,6 +22,7 @@ import (
 	"runtime"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -37,10 +38,18 @@ import (
 
 func main() {
 	duration := flag.Duration("duration", 5*time.Second, "how long each throughput figure writes")
-	kills := flag.Int("kills", 10, "leader kills for the failover figures")
+	kills := flag.Int("kills", 10, "leader kills for the failover figures (0 skips them)")
+	writersFlag := flag.String("writers", "1,8,32", "comma-separated writer counts of the throughput rows through the leader (empty skips them)")
+	followerWriters := flag.Int("follower-writers", 32, "writers of the row through a follower (0 skips it)")
+	logLevel := flag.String("log-level", "info", "the servers' -log-level (info is the agent's default; the e2e harness uses debug)")
 	flag.Parse()
-	if *kills < 1 || *duration <= 0 {
-		fmt.Fprintln(os.Stderr, "bench-cluster: -kills must be at least 1 and -duration positive")
+	writers, err := parseWriters(*writersFlag)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench-cluster:", err)
+		os.Exit(2)
+	}
+	if *kills < 0 || *followerWriters < 0 || *duration <= 0 {
+		fmt.Fprintln(os.Stderr, "bench-cluster: -kills and -follower-writers must not be negative, -duration must be positive")
 		os.Exit(2)
 	}
 	dir, err := os.MkdirTemp("", "drover-bench-cluster-")
@@ -55,7 +64,7 @@ func main() {
 		os.Exit(1)
 	}
 	r := cluster.NewRunner("bench-cluster")
-	if !r.Run(func() { bench(r, bin, *duration, *kills) }) {
+	if !r.Run(func() { bench(r, bin, *logLevel, *duration, writers, *followerWriters, *kills) }) {
 		os.Exit(1)
 	}
 }
@@ -85,31 +94,60 @@ const servers = 3
 // shows as a failure instead of holding a writer.
 const writeTimeout = 10 * time.Second
 
-func bench(t cluster.T, bin string, duration time.Duration, kills int) {
+// parseWriters reads the -writers list: "1,8,32".
+func parseWriters(list string) ([]int, error) {
+	var out []int
+	for f := range strings.SplitSeq(list, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("-writers: %q is not a positive count", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+func bench(t cluster.T, bin, logLevel string, duration time.Duration, writers []int, followerWriters, kills int) {
 	template, err := jobspec.Parse("bench.hcl", []byte(jobHCL), nil)
 	if err != nil {
 		t.Fatalf("%v", err)
 	}
 	jobs := &jobSource{template: template}
 
-	c := cluster.New(t, cluster.Options{Binary: bin, Servers: servers})
+	c := cluster.New(t, cluster.Options{Binary: bin, Servers: servers, ServerArgs: []string{"-log-level", logLevel}})
 	leader := c.WaitLeader(60 * time.Second)
 	follower := c.ServersExcept(leader)[0]
-	// Warm up: connections, the first Raft round trips.
-	measureThroughput(t, jobs, leader, 8, time.Second)
-
+	t.Logf("leader %s (%s), follower %s (%s)", leader.Name, leader.HTTP, follower.Name, follower.HTTP)
 	var rows []throughput
-	for _, writers := range []int{1, 8, 32} {
-		rows = append(rows, measureThroughput(t, jobs, leader, writers, duration))
+	idle := measureIdle(bin, 2*time.Second)
+	if len(writers) > 0 || followerWriters > 0 {
+		// Warm up: connections, the first Raft round trips.
+		measureThroughput(t, jobs, bin, leader, 8, time.Second)
 	}
-	rows = append(rows, measureThroughput(t, jobs, follower, 32, duration))
+	for _, n := range writers {
+		rows = append(rows, measureThroughput(t, jobs, bin, leader, n, duration))
+	}
+	if followerWriters > 0 {
+		rows = append(rows, measureThroughput(t, jobs, bin, follower, followerWriters, duration))
+	}
 
 	var failovers []failover
 	for i := range kills {
 		t.Logf("failover %d of %d", i+1, kills)
 		failovers = append(failovers, measureFailover(t, c, jobs))
 	}
-	printFigures(rows, failovers, duration)
+	printFigures(rows, idle, failovers, duration, logLevel)
+}
+
+// measureIdle is the CPU the servers use per second with no requests.
+func measureIdle(bin string, d time.Duration) time.Duration {
+	before := processCPU(bin)
+	time.Sleep(d)
+	return (processCPU(bin) - before) * time.Second / d
 }
 
 // jobSource hands out registration-only jobs with unique IDs.
@@ -147,11 +185,14 @@ type throughput struct {
 	errs      int
 	elapsed   time.Duration
 	latencies []time.Duration
+	// serverCPU and benchCPU are the CPU time (user and system) the
+	// servers' processes and this program used during the row.
+	serverCPU, benchCPU time.Duration
 }
 
 // measureThroughput runs writers goroutines that register jobs through a
 // back to back for d.
-func measureThroughput(t cluster.T, jobs *jobSource, a *cluster.Agent, writers int, d time.Duration) throughput {
+func measureThroughput(t cluster.T, jobs *jobSource, bin string, a *cluster.Agent, writers int, d time.Duration) throughput {
 	via := "leader"
 	if leader, err := a.Leader(); err != nil || leader != a.RPCAddr {
 		via = "follower"
@@ -160,6 +201,7 @@ func measureThroughput(t cluster.T, jobs *jobSource, a *cluster.Agent, writers i
 	res := throughput{writers: writers, via: via}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
+	serversBefore, benchBefore := processCPU(bin), processCPU("")
 	start := time.Now()
 	end := start.Add(d)
 	for range writers {
@@ -183,7 +225,55 @@ func measureThroughput(t cluster.T, jobs *jobSource, a *cluster.Agent, writers i
 	}
 	wg.Wait()
 	res.elapsed = time.Since(start)
+	res.serverCPU = processCPU(bin) - serversBefore
+	res.benchCPU = processCPU("") - benchBefore
 	return res
+}
+
+// processCPU is the CPU time (user and system) used so far by the
+// processes running the binary exe, or by this process when exe is "".
+// It reads /proc; a process that ends between two readings drops out of
+// the sum, which only the failover part does (and it is not measured).
+func processCPU(exe string) time.Duration {
+	if exe == "" {
+		return readCPU("/proc/self/stat")
+	}
+	dirs, _ := os.ReadDir("/proc")
+	var total time.Duration
+	for _, d := range dirs {
+		if _, err := strconv.Atoi(d.Name()); err != nil {
+			continue
+		}
+		if target, err := os.Readlink("/proc/" + d.Name() + "/exe"); err == nil && target == exe {
+			total += readCPU("/proc/" + d.Name() + "/stat")
+		}
+	}
+	return total
+}
+
+// clockTicks is USER_HZ, the unit of /proc/PID/stat's times; 100 on
+// every Linux this runs on.
+const clockTicks = 100
+
+// readCPU reads utime+stime from a /proc/PID/stat file; 0 if it is gone.
+func readCPU(path string) time.Duration {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	// The command name (field 2) may hold spaces; the fields after its
+	// closing parenthesis are fixed: state is field 3, utime 14, stime 15.
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b)[i+1:])
+	if len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(utime+stime) * time.Second / clockTicks
 }
 
 // failover is one leader kill's figures.
@@ -322,23 +412,41 @@ func waitCaughtUp(t cluster.T, c *cluster.Cluster) {
 	}
 }
 
-func printFigures(rows []throughput, failovers []failover, duration time.Duration) {
-	fmt.Printf("drover cluster figures: %d servers in network namespaces, %d CPUs, %s\n\n", servers, runtime.NumCPU(), runtime.Version())
+func printFigures(rows []throughput, idle time.Duration, failovers []failover, duration time.Duration, logLevel string) {
+	fmt.Printf("drover cluster figures: %d servers in network namespaces (-log-level %s), %d CPUs, %s\n\n", servers, logLevel, runtime.NumCPU(), runtime.Version())
 
-	fmt.Printf("Job registrations (PUT /v1/jobs, %s per row)\n", duration)
+	if len(rows) > 0 {
+		printThroughput(rows, duration)
+		fmt.Printf("(idle, the servers used %.0f ms of CPU per second)\n", float64(idle)/float64(time.Millisecond))
+	}
+	if len(failovers) == 0 {
+		return
+	}
+	printFailovers(failovers)
+}
+
+func printThroughput(rows []throughput, duration time.Duration) {
+	fmt.Printf("Job registrations (PUT /v1/jobs, %s per row; CPU: the 3 servers' and this program's CPU time per registration)\n", duration)
 	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(w, "writers\tvia\tregistrations/s\tp50\tp99\terrors\ttarget\tNomad\n")
+	fmt.Fprintf(w, "writers\tvia\tregistrations/s\tp50\tp99\terrors\tCPU ms/reg (servers+bench)\ttarget\tNomad\n")
 	targets := map[int][2]string{1: {">= 400/s", "~190/s"}, 32: {">= 2000/s", "~900/s"}}
 	for _, r := range rows {
 		tg := targets[r.writers]
 		if r.via != "leader" {
 			tg = [2]string{}
 		}
-		fmt.Fprintf(w, "%d\t%s\t%.0f\t%s\t%s\t%d\t%s\t%s\n", r.writers, r.via, float64(r.ok)/r.elapsed.Seconds(),
-			pct(r.latencies, 50), pct(r.latencies, 99), r.errs, tg[0], tg[1])
+		cpu := "-"
+		if r.ok > 0 {
+			perReg := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) / float64(r.ok) }
+			cpu = fmt.Sprintf("%.2f+%.2f", perReg(r.serverCPU), perReg(r.benchCPU))
+		}
+		fmt.Fprintf(w, "%d\t%s\t%.0f\t%s\t%s\t%d\t%s\t%s\t%s\n", r.writers, r.via, float64(r.ok)/r.elapsed.Seconds(),
+			pct(r.latencies, 50), pct(r.latencies, 99), r.errs, cpu, tg[0], tg[1])
 	}
 	w.Flush()
+}
 
+func printFailovers(failovers []failover) {
 	fmt.Printf("\nLeader failover after SIGKILL of the leader under write load (%d kills)\n", len(failovers))
 	var elect, back []time.Duration
 	var caught []caughtWrite
@@ -347,7 +455,7 @@ func printFigures(rows []throughput, failovers []failover, duration time.Duratio
 		back = append(back, f.writesBack)
 		caught = append(caught, f.caught...)
 	}
-	w = tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(w, "from the kill to\tp50\tp90\tmax\ttarget\tNomad (p50, max)\n")
 	fmt.Fprintf(w, "a new leader\t%s\t%s\t%s\tp50 <= 1.5s\t1.9s\n", pct(elect, 50), pct(elect, 90), pct(elect, 100))
 	fmt.Fprintf(w, "a write accepted again\t%s\t%s\t%s\tp50 <= 2.0s, max <= 5s\t2.9s, 3.9s\n", pct(back, 50), pct(back, 90), pct(back, 100))

@@ -7,10 +7,18 @@
 //	  <task>/secrets/ the task's secrets, readable by the owner only (NOMAD_SECRETS_DIR)
 //
 // These are Nomad's names, so operators find logs where they expect them.
+//
+// With AllocDir.SecretsTmpfs, a task's secrets/ is a small tmpfs
+// (SecretsTmpfsSize) mounted on the host when the client runs as root, so
+// what is written there never reaches a disk; the drivers bind it into the
+// task. Without the right to mount it stays a plain directory, with a
+// warning in the log. Destroy unmounts it.
 package allocdir
 
 import (
+	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -41,6 +49,12 @@ type AllocDir struct {
 	// SharedDir is Dir/alloc and LogDir is Dir/alloc/logs.
 	SharedDir string
 	LogDir    string
+	// SecretsTmpfs makes Build mount a tmpfs on each task's secrets/
+	// (the client sets it; tests that do not unmount leave it off).
+	SecretsTmpfs bool
+	// Logger receives the warning that secrets/ could not be a tmpfs;
+	// nil means slog.Default().
+	Logger *slog.Logger
 }
 
 // New names the directory of allocID under dataDir; nothing is created yet.
@@ -70,7 +84,43 @@ func (d *AllocDir) Build(tasks []string) error {
 			return fmt.Errorf("allocdir: %w", err)
 		}
 	}
+	if !d.SecretsTmpfs {
+		return nil
+	}
+	for _, t := range tasks {
+		err := d.mountSecrets(d.TaskDir(t).SecretsDir)
+		if errors.Is(err, errCannotMount) {
+			// One warning for the allocation: no task's can be mounted.
+			logger := d.Logger
+			if logger == nil {
+				logger = slog.Default()
+			}
+			logger.Warn("task secrets directories are plain directories on disk, not tmpfs", "alloc_dir", d.Dir, "reason", err)
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// mountSecrets makes the secrets directory a tmpfs, unless it is one
+// already (a restarted client builds again). It returns an error wrapping
+// errCannotMount when mounting is not allowed.
+func (d *AllocDir) mountSecrets(dir string) error {
+	mounted, err := isMountPoint(dir)
+	if err != nil {
+		return fmt.Errorf("allocdir: %w", err)
+	}
+	if mounted {
+		return nil
+	}
+	err = mountTmpfs(dir, SecretsTmpfsSize)
+	if err != nil && !errors.Is(err, errCannotMount) {
+		return fmt.Errorf("allocdir: mount a tmpfs on %s: %w", dir, err)
+	}
+	return err
 }
 
 // TaskDir is one task's part of the allocation directory.
@@ -116,10 +166,60 @@ func validTaskName(task string) bool {
 	return task != "" && task != "." && task != ".." && filepath.Base(task) == task && task != SharedDirName
 }
 
-// Destroy removes the whole directory (garbage collection).
+// SecretsTmpfsSize is the size of the tmpfs on each task's secrets/, in
+// bytes: 1 MiB, as Nomad's.
+const SecretsTmpfsSize = 1 << 20
+
+// errCannotMount wraps why the client may not mount a tmpfs (it is not
+// root, or lacks the capability): secrets/ then stays a plain directory.
+var errCannotMount = errors.New("mounting a tmpfs needs root (CAP_SYS_ADMIN)")
+
+// geteuid is the client's effective user ID; tests play another user.
+var geteuid = os.Geteuid
+
+// SecretsOnTmpfs reports whether the task's secrets/ is a mount point (the
+// tmpfs Build mounts).
+func (d *AllocDir) SecretsOnTmpfs(task string) (bool, error) {
+	if !validTaskName(task) {
+		return false, fmt.Errorf("allocdir: task name %q cannot be a directory name", task)
+	}
+	return isMountPoint(d.TaskDir(task).SecretsDir)
+}
+
+// Destroy unmounts every task's secrets/ and removes the whole directory
+// (garbage collection).
 func (d *AllocDir) Destroy() error {
+	if err := d.UnmountSecrets(); err != nil {
+		return err
+	}
 	if err := os.RemoveAll(d.Dir); err != nil {
 		return fmt.Errorf("allocdir: %w", err)
+	}
+	return nil
+}
+
+// UnmountSecrets unmounts the tmpfs of every task's secrets/ and leaves
+// the rest: what is in them is gone. A dev agent does it on shutdown, as
+// its data dir goes away with it.
+func (d *AllocDir) UnmountSecrets() error {
+	entries, err := os.ReadDir(d.Dir)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("allocdir: %w", err)
+	}
+	for _, e := range entries {
+		if !e.IsDir() || e.Name() == SharedDirName {
+			continue
+		}
+		secrets := d.TaskDir(e.Name()).SecretsDir
+		mounted, err := isMountPoint(secrets)
+		if err != nil {
+			return fmt.Errorf("allocdir: %w", err)
+		}
+		if mounted {
+			if err := unmount(secrets); err != nil {
+				return fmt.Errorf("allocdir: unmount %s: %w", secrets, err)
+			}
+		}
 	}
 	return nil
 }

@@ -41,6 +41,9 @@ type Config struct {
 	// client runs, or nil; a sticky disk waits on it (sticky.go).
 	PreviousDone func(allocID string) <-chan struct{}
 
+	// SecretsTmpfs mounts a tmpfs on each task's secrets/ (allocdir).
+	SecretsTmpfs bool
+
 	// OnUpdate receives the allocation (ID, ClientStatus,
 	// ClientDescription, TaskStates) after each change. It must not block.
 	OnUpdate func(update *structs.Allocation)
@@ -96,6 +99,7 @@ func New(cfg Config) (*AllocRunner, error) {
 		done:    make(chan struct{}),
 		alloc:   cfg.Alloc.Copy(),
 	}
+	ar.dir.Logger, ar.dir.SecretsTmpfs = ar.logger, cfg.SecretsTmpfs
 	ar.services = newServices(cfg.Services, cfg.Alloc, cfg.Node, cfg.HostIP) // services.go
 	tg := cfg.Alloc.Job.LookupTaskGroup(cfg.Alloc.TaskGroup)
 	if tg == nil {

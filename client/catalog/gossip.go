@@ -1,7 +1,9 @@
 package catalog
 
 import (
+	"context"
 	"encoding/json"
+	"log/slog"
 	"math/rand/v2"
 	"time"
 
@@ -88,7 +90,15 @@ func (d *delegate) NotifyMsg(msg []byte) {
 	if !c.acceptLocked(u.Origin, u.Member, u.Entry) {
 		return
 	}
-	if c.applyLocked(c.ownerLocked(u.Origin, u.Member), u.Entry) {
+	applied := c.applyLocked(c.ownerLocked(u.Origin, u.Member), u.Entry)
+	if c.cfg.Logger.Enabled(context.Background(), slog.LevelDebug) {
+		health := "deleted"
+		if u.Entry.Reg != nil {
+			health = u.Entry.Reg.Health
+		}
+		c.cfg.Logger.Debug("catalog: update heard", "node", u.Origin, "instance", u.Entry.ID, "version", u.Entry.Version, "health", health, "applied", applied)
+	}
+	if applied {
 		c.queue.QueueBroadcast(broadcast{name: u.Origin + "/" + u.Entry.ID, msg: append([]byte(nil), msg...)})
 		c.notifyLocked()
 	}
@@ -142,7 +152,10 @@ func (d *delegate) MergeRemoteState(buf []byte, join bool) {
 	defer c.mu.Unlock()
 	changed := false
 	for _, sec := range s.Owners {
-		changed = c.mergeSectionLocked(s.Origin, sec) || changed
+		if c.mergeSectionLocked(s.Origin, sec) {
+			changed = true
+			c.cfg.Logger.Debug("catalog: full state changed a node's instances", "from", s.Origin, "node", sec.Owner, "snapshot", sec.Snapshot, "instances", len(sec.Entries))
+		}
 	}
 	if changed {
 		c.notifyLocked()

@@ -20,21 +20,21 @@ func newBalancer(algorithm string) *balancer {
 	return &balancer{leastConn: algorithm == structs.IngressLeastConn, active: map[string]int{}}
 }
 
-// pick chooses among backends, skipping those in tried, and counts the
-// choice as in flight until done is called. round_robin takes the backends
-// in turn (in address order, so the turn survives the catalog's shuffling);
+// pick chooses among backends (sorted, so that the turn survives the
+// catalog's shuffling), skipping those in tried, and counts the choice as
+// in flight until done is called. round_robin takes the backends in turn;
 // least_conn takes the one with the fewest in flight, in turn among equals.
-func (b *balancer) pick(backends []string, tried map[string]bool) (string, bool) {
-	candidates := make([]string, 0, len(backends))
+func (b *balancer) pick(backends []string, tried []string) (string, bool) {
+	var buf [16]string
+	candidates := buf[:0]
 	for _, addr := range backends {
-		if !tried[addr] {
+		if !slices.Contains(tried, addr) {
 			candidates = append(candidates, addr)
 		}
 	}
 	if len(candidates) == 0 {
 		return "", false
 	}
-	slices.Sort(candidates)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	start := b.next % len(candidates)

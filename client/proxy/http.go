@@ -1,51 +1,317 @@
 package proxy
 
 import (
+	"bufio"
 	"errors"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"net/textproto"
+	"strconv"
+	"strings"
 	"sync"
+	"time"
 )
 
-// httpHandler forwards each request to an instance: the director keeps the
-// request as the client sent it (Host included) and adds the client's
-// address to X-Forwarded-For and Forwarded; the transport picks the instance.
-func (p *Proxy) httpHandler(l *listener) http.Handler {
-	return &httputil.ReverseProxy{
-		Director: func(req *http.Request) {
-			req.URL.Scheme = "http"
-			req.URL.Host = l.service // replaced by the instance's address in RoundTrip
-			if host, _, err := net.SplitHostPort(req.RemoteAddr); err == nil {
-				forwarded := "for=" + quoteForwarded(host) + ";proto=http"
-				if prior := req.Header.Get("Forwarded"); prior != "" {
-					forwarded = prior + ", " + forwarded
-				}
-				req.Header.Set("Forwarded", forwarded)
+// The http ingress is an HTTP/1.1 proxy of its own rather than
+// httputil.ReverseProxy over an http.Server: one goroutine per client
+// connection reads a request, sends it on a pooled connection to the
+// picked instance, and copies the answer back, with no goroutine handing
+// work to another on the way. (ReverseProxy's transport passes every
+// request through two goroutines per instance connection, and the server
+// starts a third per request to watch for the client going away; on a
+// busy machine those hand-offs, not the proxying, set the balancer's
+// throughput and latency.)
+const (
+	// idleTimeout closes a client connection that sends no request, and
+	// an instance connection not used, for this long.
+	idleTimeout = 90 * time.Second
+	// readHeaderTimeout bounds reading a request's headers.
+	readHeaderTimeout = 10 * time.Second
+	// maxHeaderBytes bounds a request's headers.
+	maxHeaderBytes = 1 << 20
+	// maxIdlePerInstance bounds the idle connections kept to one instance.
+	maxIdlePerInstance = 128
+	// maxDrain is how much of an unread request body is skipped to keep
+	// the client's connection; beyond it the connection is closed.
+	maxDrain   = 256 << 10
+	bufferSize = 8 << 10
+)
+
+// clientConn is a connection from a client to an http ingress.
+type clientConn struct {
+	conn net.Conn
+	lr   *io.LimitedReader // under br: bounds the headers
+	br   *bufio.Reader
+	bw   *bufio.Writer
+	ip   string // the client's address, for X-Forwarded-For
+	idle bool   // waiting for a request (guarded by listener.connMu)
+}
+
+// serveHTTP accepts client connections until the listener closes.
+func (p *Proxy) serveHTTP(l *listener) {
+	var backoff time.Duration
+	for {
+		conn, err := l.ln.Accept()
+		if err != nil {
+			if backoff, err = p.acceptFailed(l, backoff, err); err != nil {
+				return
 			}
-			// ReverseProxy appends the client's address to X-Forwarded-For.
-		},
-		Transport:  &balancedTransport{proxy: p, listener: l},
-		BufferPool: copyBuffers,
-		ErrorHandler: func(w http.ResponseWriter, req *http.Request, err error) {
-			status := http.StatusBadGateway
-			if errors.Is(err, errNoInstance) {
-				status = http.StatusServiceUnavailable
-			}
-			p.cfg.Logger.Warn("proxy: request failed", "service", l.service, "path", req.URL.Path, "error", err)
-			http.Error(w, "drover ingress: service "+l.service+": "+err.Error(), status)
-		},
+			continue
+		}
+		backoff = 0
+		cc := &clientConn{conn: conn, lr: &io.LimitedReader{R: conn}}
+		cc.br = bufio.NewReaderSize(cc.lr, bufferSize)
+		cc.bw = bufio.NewWriterSize(conn, bufferSize)
+		if host, _, err := net.SplitHostPort(conn.RemoteAddr().String()); err == nil {
+			cc.ip = host
+		}
+		if !l.track(cc) {
+			conn.Close()
+			return
+		}
+		go p.serveConn(l, cc)
 	}
 }
 
-// copyBuffers spares each proxied response a fresh 32 KiB copy buffer.
-var copyBuffers = &bufferPool{pool: sync.Pool{New: func() any { return make([]byte, 32<<10) }}}
+// track adds a client connection; false once the ingress is closing.
+func (l *listener) track(cc *clientConn) bool {
+	l.connMu.Lock()
+	defer l.connMu.Unlock()
+	if l.closing {
+		return false
+	}
+	l.conns[cc] = struct{}{}
+	return true
+}
 
-type bufferPool struct{ pool sync.Pool }
+func (l *listener) untrack(cc *clientConn) {
+	l.connMu.Lock()
+	defer l.connMu.Unlock()
+	if _, ok := l.conns[cc]; !ok {
+		return
+	}
+	delete(l.conns, cc)
+	if l.closing && len(l.conns) == 0 {
+		close(l.drained)
+	}
+}
 
-func (b *bufferPool) Get() []byte  { return b.pool.Get().([]byte) }
-func (b *bufferPool) Put(p []byte) { b.pool.Put(p) }
+// setIdle marks a connection as waiting for a request (with the idle
+// timeout as its read deadline) or not; false means the ingress is closing
+// and the connection should end. Under connMu, so that drain's deadline
+// is not overwritten.
+func (l *listener) setIdle(cc *clientConn, idle bool) bool {
+	l.connMu.Lock()
+	defer l.connMu.Unlock()
+	cc.idle = idle
+	if idle {
+		if l.closing {
+			return false
+		}
+		_ = cc.conn.SetReadDeadline(time.Now().Add(idleTimeout))
+	}
+	return true
+}
+
+// drain closes the connections waiting for a request, lets the others
+// finish their request, and closes whatever is left after timeout.
+func (l *listener) drain(timeout time.Duration) {
+	l.connMu.Lock()
+	l.closing = true
+	if len(l.conns) == 0 {
+		close(l.drained)
+	}
+	for cc := range l.conns {
+		if cc.idle {
+			// Wakes the read it is blocked in; the connection then ends.
+			_ = cc.conn.SetReadDeadline(time.Unix(1, 0))
+		}
+	}
+	l.connMu.Unlock()
+	go func() {
+		t := time.NewTimer(timeout)
+		defer t.Stop()
+		select {
+		case <-l.drained:
+		case <-t.C:
+			l.connMu.Lock()
+			for cc := range l.conns {
+				_ = cc.conn.Close()
+			}
+			l.connMu.Unlock()
+		}
+	}()
+}
+
+func (l *listener) isClosing() bool {
+	l.connMu.Lock()
+	defer l.connMu.Unlock()
+	return l.closing
+}
+
+// serveConn serves one client connection's requests, one after the other.
+func (p *Proxy) serveConn(l *listener, cc *clientConn) {
+	defer l.untrack(cc)
+	defer cc.conn.Close()
+	for {
+		if !l.setIdle(cc, true) {
+			return
+		}
+		// What the reader holds is the start of this request's headers.
+		cc.lr.N = maxHeaderBytes - int64(cc.br.Buffered())
+		if _, err := cc.br.Peek(1); err != nil {
+			return // the client went away, idled out, or the ingress closed
+		}
+		l.setIdle(cc, false)
+		_ = cc.conn.SetReadDeadline(time.Now().Add(readHeaderTimeout))
+		req, err := http.ReadRequest(cc.br)
+		cc.lr.N = 1<<63 - 1
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				writeError(cc.bw, http.StatusBadRequest, "malformed request: "+err.Error(), true)
+			}
+			return
+		}
+		_ = cc.conn.SetReadDeadline(time.Time{})
+		if req.ProtoAtLeast(1, 1) && req.Host == "" {
+			writeError(cc.bw, http.StatusBadRequest, "missing Host header", true)
+			return
+		}
+		if !p.forward(l, cc, req) {
+			return
+		}
+	}
+}
+
+// forward sends one request to an instance and its answer to the client;
+// it reports whether the client connection may serve another request.
+func (p *Proxy) forward(l *listener, cc *clientConn, req *http.Request) bool {
+	keep := !req.Close && !l.isClosing()
+	upgrade := prepareRequest(req, cc)
+	if req.Body != http.NoBody {
+		body := &requestBody{r: req.Body, cc: cc}
+		if strings.EqualFold(req.Header.Get("Expect"), "100-continue") {
+			// Asked for once the body is actually needed, as a server would.
+			req.Header.Del("Expect")
+			body.expect = true
+		}
+		req.Body = body
+	}
+	backends := p.backends(l)
+	var tried []string
+	var lastErr error = errNoInstance
+	for range p.cfg.Attempts * 2 { // stale pooled connections do not count as tries
+		if len(tried) >= p.cfg.Attempts {
+			break
+		}
+		addr, ok := l.bal.pick(backends, tried)
+		if !ok {
+			break
+		}
+		bc, err := p.pool.get(addr)
+		if err != nil {
+			// Nothing was sent: any request may go to another instance.
+			l.bal.done(addr)
+			tried = append(tried, addr)
+			lastErr = err
+			p.cfg.Logger.Debug("proxy: instance unreachable, trying another", "service", l.service, "backend", addr, "error", err)
+			continue
+		}
+		resp, err := bc.roundTrip(req)
+		if err != nil {
+			bc.close()
+			l.bal.done(addr)
+			lastErr = err
+			var closed *errClosedIdle
+			if errors.As(err, &closed) && retryable(req) {
+				// The instance closed the idle connection as it was reused.
+				continue
+			}
+			break
+		}
+		keep = p.respond(l, cc, req, resp, bc, upgrade, keep)
+		l.bal.done(addr)
+		return keep && drainBody(req.Body)
+	}
+	status := http.StatusBadGateway
+	if errors.Is(lastErr, errNoInstance) {
+		status = http.StatusServiceUnavailable
+	}
+	p.cfg.Logger.Warn("proxy: request failed", "service", l.service, "path", req.URL.Path, "error", lastErr)
+	keep = keep && drainBody(req.Body)
+	if err := writeError(cc.bw, status, "drover ingress: service "+l.service+": "+lastErr.Error(), !keep); err != nil {
+		return false
+	}
+	return keep
+}
+
+// hopHeaders concern one connection, not the request: they are not passed on.
+var hopHeaders = []string{
+	"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate",
+	"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade",
+}
+
+func removeHopHeaders(h http.Header) {
+	for _, v := range h["Connection"] {
+		for name := range strings.SplitSeq(v, ",") {
+			if name = textproto.TrimString(name); name != "" {
+				h.Del(name)
+			}
+		}
+	}
+	for _, name := range hopHeaders {
+		delete(h, name)
+	}
+}
+
+// prepareRequest makes a client's request the instance's: connection
+// headers dropped (an upgrade and "TE: trailers" excepted), the client's
+// address added to X-Forwarded-For and Forwarded. It returns the protocol
+// the client asks to upgrade to, if any.
+func prepareRequest(req *http.Request, cc *clientConn) (upgrade string) {
+	h := req.Header
+	if hasToken(h["Connection"], "upgrade") {
+		upgrade = h.Get("Upgrade")
+	}
+	trailers := hasToken(h["Te"], "trailers")
+	removeHopHeaders(h)
+	if trailers {
+		h["Te"] = []string{"trailers"}
+	}
+	if upgrade != "" {
+		h["Connection"] = []string{"Upgrade"}
+		h["Upgrade"] = []string{upgrade}
+	}
+	if cc.ip != "" {
+		if prior := h["X-Forwarded-For"]; len(prior) > 0 {
+			h["X-Forwarded-For"] = []string{strings.Join(prior, ", ") + ", " + cc.ip}
+		} else {
+			h["X-Forwarded-For"] = []string{cc.ip}
+		}
+		forwarded := "for=" + quoteForwarded(cc.ip) + ";proto=http"
+		if prior := h.Get("Forwarded"); prior != "" {
+			forwarded = prior + ", " + forwarded
+		}
+		h["Forwarded"] = []string{forwarded}
+	}
+	if _, ok := h["User-Agent"]; !ok {
+		h["User-Agent"] = []string{""} // not Go's own: the client sent none
+	}
+	return upgrade
+}
+
+func hasToken(values []string, token string) bool {
+	for _, v := range values {
+		for t := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(textproto.TrimString(t), token) {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // quoteForwarded writes an address as RFC 7239 wants it: IPv6 quoted and bracketed.
 func quoteForwarded(ip string) string {
@@ -55,88 +321,230 @@ func quoteForwarded(ip string) string {
 	return ip
 }
 
-// balancedTransport sends a request to a picked instance and, when no
-// connection could be made, to another one: nothing was sent then, so any
-// request without a body, or whose body can be replayed, may be retried.
-type balancedTransport struct {
-	proxy    *Proxy
-	listener *listener
+// retryable requests may be sent again after they reached an instance's
+// connection: no body, and a method that means the same when repeated.
+func retryable(req *http.Request) bool {
+	if req.Body != http.NoBody {
+		return false
+	}
+	switch req.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
+		return true
+	}
+	return req.Header.Get("Idempotency-Key") != ""
 }
 
-func (t *balancedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	p, l := t.proxy, t.listener
-	backends := p.backends(l)
-	tried := map[string]bool{}
-	lastErr := errNoInstance
-	for attempt := range p.cfg.Attempts {
-		addr, ok := l.bal.pick(backends, tried)
-		if !ok {
-			break
-		}
-		out := req
-		if attempt > 0 {
-			if !replayable(req) {
-				l.bal.done(addr)
-				break
+// respond copies an instance's answer to the client and gives the
+// instance connection back to the pool when it can be reused; it reports
+// whether the client connection may serve another request.
+func (p *Proxy) respond(l *listener, cc *clientConn, req *http.Request, resp *http.Response, bc *backendConn, upgrade string, keep bool) bool {
+	if resp.StatusCode == http.StatusSwitchingProtocols {
+		return p.switchProtocols(l, cc, resp, bc, upgrade)
+	}
+	w := cc.bw
+	h := resp.Header
+	removeHopHeaders(h)
+	bodyless := req.Method == http.MethodHead || resp.StatusCode == http.StatusNoContent ||
+		resp.StatusCode == http.StatusNotModified
+	chunked := !bodyless && resp.ContentLength < 0 && req.ProtoAtLeast(1, 1)
+	if !bodyless && resp.ContentLength < 0 && !chunked {
+		keep = false // an HTTP/1.0 client: the end of the body is the end of the connection
+	}
+	w.WriteString("HTTP/1.1 ")
+	w.WriteString(statusLine(resp))
+	w.WriteString("\r\n")
+	if chunked {
+		w.WriteString("Transfer-Encoding: chunked\r\n")
+		if len(resp.Trailer) > 0 {
+			names := make([]string, 0, len(resp.Trailer))
+			for name := range resp.Trailer {
+				names = append(names, name)
 			}
-			out = req.Clone(req.Context())
-			if req.GetBody != nil {
-				body, err := req.GetBody()
-				if err != nil {
-					l.bal.done(addr)
-					return nil, err
-				}
-				out.Body = body
-			}
+			w.WriteString("Trailer: " + strings.Join(names, ", ") + "\r\n")
 		}
-		out.URL.Host = addr
-		resp, err := p.transport.RoundTrip(out)
+	} else if !bodyless && resp.ContentLength >= 0 {
+		h["Content-Length"] = []string{strconv.FormatInt(resp.ContentLength, 10)}
+	}
+	if !keep {
+		w.WriteString("Connection: close\r\n")
+	} else if !req.ProtoAtLeast(1, 1) {
+		w.WriteString("Connection: keep-alive\r\n") // what an HTTP/1.0 client that asked for it looks for
+	}
+	if err := h.Write(w); err != nil {
+		bc.close()
+		return false
+	}
+	w.WriteString("\r\n")
+
+	// Streams (events, or a body of unknown length) go out as they come.
+	stream := resp.ContentLength < 0 || strings.HasPrefix(h.Get("Content-Type"), "text/event-stream")
+	var err error
+	switch {
+	case bodyless:
+		err = w.Flush()
+	case chunked:
+		cw := httputil.NewChunkedWriter(w)
+		if err = copyBody(w, cw, resp.Body, true); err == nil {
+			err = cw.Close()
+		}
 		if err == nil {
-			resp.Body = countBody(resp.Body, func() { l.bal.done(addr) })
-			return resp, nil
+			for name, values := range resp.Trailer {
+				for _, v := range values {
+					w.WriteString(name + ": " + v + "\r\n")
+				}
+			}
+			w.WriteString("\r\n")
+			err = w.Flush()
 		}
-		l.bal.done(addr)
-		tried[addr] = true
-		lastErr = err
-		var op *net.OpError
-		if !errors.As(err, &op) || op.Op != "dial" {
-			return nil, err // the request may have reached the instance: not retried
+	default:
+		if err = copyBody(w, w, resp.Body, stream); err == nil {
+			err = w.Flush()
 		}
-		p.cfg.Logger.Debug("proxy: instance unreachable, trying another", "service", l.service, "backend", addr, "error", err)
 	}
-	return nil, lastErr
-}
-
-func replayable(req *http.Request) bool {
-	return req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
-}
-
-// countBody ends the request's in-flight count when the response body is
-// closed. An upgraded connection (101) keeps its writability, which
-// ReverseProxy needs to relay it.
-func countBody(body io.ReadCloser, done func()) io.ReadCloser {
-	c := &countedBody{ReadCloser: body, done: done}
-	if rw, ok := body.(io.ReadWriteCloser); ok {
-		return &countedUpgrade{countedBody: c, w: rw}
+	if err != nil {
+		// The instance or the client failed mid-answer: both connections
+		// are in an unknown state.
+		bc.close()
+		p.cfg.Logger.Debug("proxy: answer cut short", "service", l.service, "backend", bc.addr, "error", err)
+		return false
 	}
-	return c
+	if resp.Close {
+		bc.close()
+	} else {
+		p.pool.put(bc)
+	}
+	return keep
 }
 
-type countedBody struct {
-	io.ReadCloser
-	done func()
-	once sync.Once
+// statusLine is the code and reason of an answer ("200 OK").
+func statusLine(resp *http.Response) string {
+	if strings.Contains(resp.Status, " ") {
+		return resp.Status
+	}
+	return strconv.Itoa(resp.StatusCode) + " " + http.StatusText(resp.StatusCode)
 }
 
-func (b *countedBody) Close() error {
-	err := b.ReadCloser.Close()
-	b.once.Do(b.done)
-	return err
+// copyBody copies an answer's body into dst, which writes to w; with
+// flush every piece leaves at once.
+func copyBody(w *bufio.Writer, dst io.Writer, body io.Reader, flush bool) error {
+	if !flush {
+		_, err := io.Copy(dst, body)
+		return err
+	}
+	buf := copyBuffers.Get().(*[]byte)
+	defer copyBuffers.Put(buf)
+	for {
+		n, err := body.Read(*buf)
+		if n > 0 {
+			if _, werr := dst.Write((*buf)[:n]); werr != nil {
+				return werr
+			}
+			if werr := w.Flush(); werr != nil {
+				return werr
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
 }
 
-type countedUpgrade struct {
-	*countedBody
-	w io.Writer
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+// switchProtocols relays an upgraded connection (a WebSocket, say) both
+// ways until both sides close. It is no longer a request in flight: the
+// ingress's draining does not wait for it.
+func (p *Proxy) switchProtocols(l *listener, cc *clientConn, resp *http.Response, bc *backendConn, upgrade string) bool {
+	defer bc.close()
+	got := resp.Header.Get("Upgrade")
+	if upgrade == "" || !strings.EqualFold(got, upgrade) {
+		p.cfg.Logger.Warn("proxy: instance switched to a protocol the client did not ask for", "service", l.service, "asked", upgrade, "got", got)
+		_ = writeError(cc.bw, http.StatusBadGateway, "drover ingress: service "+l.service+": unexpected protocol switch", true)
+		return false
+	}
+	removeHopHeaders(resp.Header)
+	resp.Header["Connection"] = []string{"Upgrade"}
+	resp.Header["Upgrade"] = []string{got}
+	w := cc.bw
+	w.WriteString("HTTP/1.1 " + statusLine(resp) + "\r\n")
+	_ = resp.Header.Write(w)
+	w.WriteString("\r\n")
+	if err := w.Flush(); err != nil {
+		return false
+	}
+	l.untrack(cc)
+	var wg sync.WaitGroup
+	wg.Go(func() { relay(bc.conn, cc.br, cc.conn) })
+	relay(cc.conn, bc.br, bc.conn)
+	wg.Wait()
+	return false
 }
 
-func (u *countedUpgrade) Write(p []byte) (int, error) { return u.w.Write(p) }
+// relay copies what src's reader holds and then src itself to dst, and
+// half-closes dst at the end.
+func relay(dst net.Conn, buffered *bufio.Reader, src net.Conn) {
+	if n := buffered.Buffered(); n > 0 {
+		b, _ := buffered.Peek(n)
+		if _, err := dst.Write(b); err != nil {
+			_ = dst.Close()
+			return
+		}
+	}
+	pipe(dst, src)
+}
+
+// requestBody is a client's request body on its way to an instance. It
+// outlives the request's writing (which closes it), so that what is left
+// of it can be skipped before the client's next request; with expect, the
+// client is told to send it when it is first read.
+type requestBody struct {
+	r      io.ReadCloser
+	cc     *clientConn
+	expect bool
+}
+
+func (b *requestBody) Read(p []byte) (int, error) {
+	if b.expect {
+		b.expect = false
+		b.cc.bw.WriteString("HTTP/1.1 100 Continue\r\n\r\n")
+		if err := b.cc.bw.Flush(); err != nil {
+			return 0, err
+		}
+	}
+	return b.r.Read(p)
+}
+
+func (b *requestBody) Close() error { return nil }
+
+// drainBody skips what is left of a request body so that the next request
+// can be read; false when too much is left, or the client still waits to
+// be asked for it (Expect: 100-continue).
+func drainBody(body io.ReadCloser) bool {
+	b, ok := body.(*requestBody)
+	if !ok {
+		return true // http.NoBody
+	}
+	if b.expect {
+		return false
+	}
+	n, err := io.CopyN(io.Discard, b.r, maxDrain+1)
+	return err == io.EOF && n <= maxDrain
+}
+
+// writeError answers a request with an error of the ingress's own.
+func writeError(w *bufio.Writer, status int, msg string, closeConn bool) error {
+	w.WriteString("HTTP/1.1 " + strconv.Itoa(status) + " " + http.StatusText(status) + "\r\n")
+	w.WriteString("Content-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\n")
+	if closeConn {
+		w.WriteString("Connection: close\r\n")
+	}
+	w.WriteString("Content-Length: " + strconv.Itoa(len(msg)+1) + "\r\n\r\n")
+	w.WriteString(msg + "\n")
+	return w.Flush()
+}
+
+// errNoInstance is returned when no healthy instance is left to try.
+var errNoInstance = errors.New("no healthy instance")

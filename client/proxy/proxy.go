@@ -10,14 +10,14 @@
 package proxy
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
+	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/drover-project/drover/structs"
@@ -54,8 +54,8 @@ type Config struct {
 
 // Proxy holds one listener per service with an ingress.
 type Proxy struct {
-	cfg       Config
-	transport *http.Transport
+	cfg  Config
+	pool *backendPool // http mode's idle connections to instances
 
 	mu        sync.Mutex
 	listeners map[string]*listener
@@ -78,16 +78,9 @@ func New(cfg Config) (*Proxy, error) {
 	if cfg.Attempts <= 0 {
 		cfg.Attempts = DefaultAttempts
 	}
-	dialer := &net.Dialer{Timeout: cfg.DialTimeout, KeepAlive: 30 * time.Second}
 	p := &Proxy{
-		cfg: cfg,
-		transport: &http.Transport{
-			DialContext:           dialer.DialContext,
-			MaxIdleConns:          1024,
-			MaxIdleConnsPerHost:   128,
-			IdleConnTimeout:       90 * time.Second,
-			ExpectContinueTimeout: time.Second,
-		},
+		cfg:       cfg,
+		pool:      newBackendPool(&net.Dialer{Timeout: cfg.DialTimeout, KeepAlive: 30 * time.Second}),
 		listeners: map[string]*listener{},
 	}
 	return p, nil
@@ -145,7 +138,7 @@ func (p *Proxy) Close() {
 		l.close()
 		delete(p.listeners, name)
 	}
-	p.transport.CloseIdleConnections()
+	p.pool.close()
 }
 
 func normalize(in structs.ServiceIngress) structs.ServiceIngress {
@@ -184,12 +177,22 @@ type listener struct {
 	ingress structs.ServiceIngress
 	ln      net.Listener
 	bal     *balancer
-	http    *http.Server // nil for tcp
-	done    chan struct{}
+	done    chan struct{} // closed when the accept loop has returned
 
-	cacheMu    sync.Mutex
-	cache      []string        // the service's instances...
-	cacheValid <-chan struct{} // ...until this closes
+	// cache is the service's instances, sorted, until cache.valid closes.
+	cache   atomic.Pointer[backendList]
+	cacheMu sync.Mutex // one refresh at a time
+
+	// http mode: the client connections, for draining.
+	connMu  sync.Mutex
+	conns   map[*clientConn]struct{}
+	closing bool
+	drained chan struct{} // closed when the last connection ended after closing
+}
+
+type backendList struct {
+	addrs []string
+	valid <-chan struct{} // nil: not cached
 }
 
 func (p *Proxy) open(service string, in structs.ServiceIngress) (*listener, error) {
@@ -199,17 +202,11 @@ func (p *Proxy) open(service string, in structs.ServiceIngress) (*listener, erro
 	}
 	l := &listener{service: service, ingress: in, ln: ln, bal: newBalancer(in.Algorithm), done: make(chan struct{})}
 	if in.Protocol == structs.IngressProtocolHTTP {
-		l.http = &http.Server{
-			Handler:           p.httpHandler(l),
-			ReadHeaderTimeout: 10 * time.Second,
-			IdleTimeout:       90 * time.Second,
-			ErrorLog:          slog.NewLogLogger(p.cfg.Logger.Handler(), slog.LevelDebug),
-		}
+		l.conns = map[*clientConn]struct{}{}
+		l.drained = make(chan struct{})
 		go func() {
 			defer close(l.done)
-			if err := l.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				p.cfg.Logger.Error("proxy: http ingress stopped", "service", service, "error", err)
-			}
+			p.serveHTTP(l)
 		}()
 	} else {
 		go func() {
@@ -220,20 +217,16 @@ func (p *Proxy) open(service string, in structs.ServiceIngress) (*listener, erro
 	return l, nil
 }
 
-// close stops accepting; what is in flight finishes on its own (http: up
-// to drainTimeout).
+// close stops accepting; what is in flight finishes on its own (http:
+// requests in flight end, then their connections close; connections
+// waiting for a request close at once; after drainTimeout the rest are
+// closed too).
 func (l *listener) close() {
-	if l.http != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
-		go func() {
-			defer cancel()
-			_ = l.http.Shutdown(ctx)
-		}()
-		<-l.done
-		return
-	}
 	_ = l.ln.Close()
 	<-l.done
+	if l.conns != nil {
+		l.drain(drainTimeout)
+	}
 }
 
 // watcher is implemented by a catalog that says when it changes (the real
@@ -243,32 +236,44 @@ type watcher interface {
 	Watch() <-chan struct{}
 }
 
-// backends are the addresses of a service's healthy instances.
+// backends are the addresses of a service's healthy instances, sorted
+// (so that round robin's turn survives the catalog's shuffling). The slice
+// is shared: callers must not change it.
 func (p *Proxy) backends(l *listener) []string {
 	w, cached := p.cfg.Catalog.(watcher)
-	if cached {
-		l.cacheMu.Lock()
-		defer l.cacheMu.Unlock()
-		if l.cacheValid != nil {
-			select {
-			case <-l.cacheValid:
-			default:
-				return l.cache
-			}
-		}
-		// Watch before reading, so a change in between is not missed.
-		l.cacheValid = w.Watch()
+	if !cached {
+		return p.lookup(l.service)
 	}
-	instances := p.cfg.Catalog.Healthy(l.service, "", "")
+	if c := l.cache.Load(); c != nil && !isClosed(c.valid) {
+		return c.addrs
+	}
+	l.cacheMu.Lock()
+	defer l.cacheMu.Unlock()
+	if c := l.cache.Load(); c != nil && !isClosed(c.valid) {
+		return c.addrs // another request refreshed it meanwhile
+	}
+	// Watch before reading, so a change in between is not missed.
+	valid := w.Watch()
+	addrs := p.lookup(l.service)
+	l.cache.Store(&backendList{addrs: addrs, valid: valid})
+	return addrs
+}
+
+func (p *Proxy) lookup(service string) []string {
+	instances := p.cfg.Catalog.Healthy(service, "", "")
 	addrs := make([]string, 0, len(instances))
 	for _, inst := range instances {
 		addrs = append(addrs, net.JoinHostPort(inst.Address, strconv.Itoa(inst.Port)))
 	}
-	if cached {
-		l.cache = addrs
-	}
+	slices.Sort(addrs)
 	return addrs
 }
 
-// errNoInstance is returned when no healthy instance is left to try.
-var errNoInstance = errors.New("no healthy instance")
+func isClosed(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
+}

@@ -6,22 +6,39 @@ import (
 	"io"
 	"net"
 	"sync"
+	"time"
 )
 
 // serveTCP accepts connections until the listener closes. Connections
 // already accepted are not waited for: they finish on their own, so that
 // closing an ingress never blocks on a long-lived connection.
 func (p *Proxy) serveTCP(l *listener) {
+	var backoff time.Duration
 	for {
 		conn, err := l.ln.Accept()
 		if err != nil {
-			if !errors.Is(err, net.ErrClosed) {
-				p.cfg.Logger.Error("proxy: accept", "service", l.service, "error", err)
+			if backoff, err = p.acceptFailed(l, backoff, err); err != nil {
+				return
 			}
-			return
+			continue
 		}
+		backoff = 0
 		go p.forwardTCP(l, conn)
 	}
+}
+
+// acceptFailed handles an error of Accept: a closed listener ends the
+// loop (the error is returned); anything else (out of file descriptors,
+// say) is logged and waited out, longer each time up to a second, so the
+// ingress keeps serving once it passes.
+func (p *Proxy) acceptFailed(l *listener, backoff time.Duration, err error) (time.Duration, error) {
+	if errors.Is(err, net.ErrClosed) {
+		return 0, err
+	}
+	backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+	p.cfg.Logger.Error("proxy: accept failed, retrying", "service", l.service, "error", err, "retry_in", backoff)
+	time.Sleep(backoff)
+	return backoff, nil
 }
 
 // forwardTCP connects a client to an instance, trying another instance
@@ -52,7 +69,7 @@ func (p *Proxy) forwardTCP(l *listener, client net.Conn) {
 // different ones; the instance it returns counts as in flight.
 func (p *Proxy) dialBackend(l *listener) (net.Conn, string, error) {
 	backends := p.backends(l)
-	tried := map[string]bool{}
+	var tried []string
 	lastErr := errNoInstance
 	for range p.cfg.Attempts {
 		addr, ok := l.bal.pick(backends, tried)
@@ -64,7 +81,7 @@ func (p *Proxy) dialBackend(l *listener) (net.Conn, string, error) {
 			return conn, addr, nil
 		}
 		l.bal.done(addr)
-		tried[addr] = true
+		tried = append(tried, addr)
 		lastErr = err
 		p.cfg.Logger.Debug("proxy: instance unreachable, trying another", "service", l.service, "backend", addr, "error", err)
 	}

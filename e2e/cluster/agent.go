@@ -57,6 +57,11 @@ type Agent struct {
 	DataDir string
 	// Netns is the network namespace the agent runs in.
 	Netns string
+	// PublishIP is where a client publishes task ports, and
+	// MinDynamicPort and MaxDynamicPort its port range, under
+	// Options.PublishPorts; empty and zero otherwise.
+	PublishIP                      string
+	MinDynamicPort, MaxDynamicPort int
 
 	c       *Cluster
 	args    []string

@@ -70,6 +70,12 @@ type Options struct {
 	// each server and each client loads with -config; flags still win.
 	ServerConfig string
 	ClientConfig string
+	// PublishPorts lets the clients run containers that publish ports and
+	// use the clients' DNS, as on separate machines: each client publishes
+	// on an address of its own in the root namespace (Agent.PublishIP),
+	// from a dynamic port range of its own, and its containers' DNS server
+	// is the client's address (publish.go).
+	PublishPorts bool
 }
 
 // RequireNetnsEnv names the variable that turns a skip for lack of
@@ -159,7 +165,15 @@ func New(t T, opts Options) *Cluster {
 			a.args = c.serverArgs(a, expect, serverExtra)
 			c.servers = append(c.servers, a)
 		} else {
-			a.args = c.clientArgs(a, clientExtra)
+			extra := clientExtra
+			if opts.PublishPorts {
+				path, err := c.publishConfig(a, len(c.clients)+1, opts.Clients)
+				if err != nil {
+					t.Fatalf("cluster agent %s: %v", a.Name, err)
+				}
+				extra = append([]string{"-config", path}, clientExtra...)
+			}
+			a.args = c.clientArgs(a, extra)
 			c.clients = append(c.clients, a)
 		}
 	}

@@ -194,6 +194,13 @@ func (e *Endpoints) applyEvals(evals []*structs.Evaluation) error {
 
 // NodeAllocations is a client's blocking query for what it should run.
 func (e *Endpoints) NodeAllocations(ctx context.Context, nodeID string, minIndex uint64, wait time.Duration) ([]*structs.Allocation, uint64, error) {
+	return e.nodeAllocations(ctx, nodeID, minIndex, wait, true)
+}
+
+// nodeAllocations answers NodeAllocations. Without copies it returns the
+// stored allocations themselves, for a caller that only encodes them (the
+// RPC of a remote client); a client in the same process gets copies.
+func (e *Endpoints) nodeAllocations(ctx context.Context, nodeID string, minIndex uint64, wait time.Duration, copies bool) ([]*structs.Allocation, uint64, error) {
 	// Stale, as Nomad's: any server may tell a client what it runs, so
 	// clients spread over the servers instead of all asking the leader.
 	var reply structs.NodeAllocationsReply
@@ -203,7 +210,11 @@ func (e *Endpoints) NodeAllocations(ctx context.Context, nodeID string, minIndex
 	var out []*structs.Allocation
 	q := &structs.QueryOptions{MinQueryIndex: minIndex, MaxQueryTime: wait}
 	meta, err := e.query(ctx, q, func(ws memdb.WatchSet, s *state.StateStore) (uint64, error) {
-		allocs, err := s.AllocsByNode(ws, nodeID)
+		read := s.AllocsByNode
+		if !copies {
+			read = s.AllocsByNodeShared
+		}
+		allocs, err := read(ws, nodeID)
 		if err != nil {
 			return 0, err
 		}
@@ -254,7 +265,8 @@ func (e *Endpoints) UpdateAllocations(ctx context.Context, allocs []*structs.All
 	var stored []*structs.Allocation
 	ended := false
 	for _, a := range allocs {
-		s, err := e.d.State().AllocByID(nil, a.ID)
+		// Only read, so the stored allocation itself.
+		s, err := e.d.State().AllocByIDShared(a.ID)
 		if err != nil {
 			return err
 		}

@@ -116,7 +116,8 @@ var rpcMethods = map[string]rpcMethod{
 		return &structs.HeartbeatTTLReply{TTL: ttl}, err
 	}),
 	"NodeAllocations": withArgs(func(ctx context.Context, e *Endpoints, a *structs.NodeAllocationsArgs) (any, error) {
-		allocs, index, err := e.NodeAllocations(ctx, a.NodeID, a.MinIndex, a.Wait)
+		// The answer is only encoded: no copies (nodes.go).
+		allocs, index, err := e.nodeAllocations(ctx, a.NodeID, a.MinIndex, a.Wait, false)
 		return &structs.NodeAllocationsReply{Allocs: allocs, Index: index}, err
 	}),
 	"UpdateAllocations": withArgs(func(ctx context.Context, e *Endpoints, a *[]*structs.Allocation) (any, error) {

@@ -1,6 +1,7 @@
 package fsm
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 
@@ -198,11 +199,14 @@ func (w *nodeWire) node() *structs.Node {
 	return w.Node
 }
 
-// Encode builds a log entry: the type byte, then req as JSON.
+// Encode builds a log entry: the type byte, then req as JSON (the same
+// bytes as json.Marshal, written straight after the type byte).
 func Encode(t MessageType, req any) ([]byte, error) {
-	body, err := json.Marshal(req)
-	if err != nil {
+	var buf bytes.Buffer
+	buf.WriteByte(byte(t))
+	if err := json.NewEncoder(&buf).Encode(req); err != nil {
 		return nil, fmt.Errorf("fsm: encode %s: %w", t, err)
 	}
-	return append([]byte{byte(t)}, body...), nil
+	// Encoder.Encode ends the value with a newline that Marshal does not.
+	return bytes.TrimSuffix(buf.Bytes(), []byte{'\n'}), nil
 }

@@ -106,7 +106,7 @@ func (a *Applier) applyPlan(plan *structs.Plan) (*structs.PlanResult, error) {
 				alloc.CreateTime = now
 			}
 			alloc.ModifyTime = now
-			req.AllocsUpdated = append(req.AllocsUpdated, alloc)
+			req.AllocsUpdated = append(req.AllocsUpdated, withoutPlanJob(alloc, plan.Job))
 		}
 	}
 	index, err := a.apply(fsm.ApplyPlanResults, req)
@@ -115,6 +115,21 @@ func (a *Applier) applyPlan(plan *structs.Plan) (*structs.PlanResult, error) {
 	}
 	result.AllocIndex = index
 	return result, nil
+}
+
+// withoutPlanJob returns the allocation as the log entry carries it: an
+// allocation that points to the plan's job leaves it out (a shallow copy,
+// so the scheduler's own allocation keeps its job), since the entry sends
+// the job once and the state attaches it to every allocation without one.
+// A plan of 5,000 placements then encodes, decodes and stores one job, not
+// 5,000.
+func withoutPlanJob(alloc *structs.Allocation, job *structs.Job) *structs.Allocation {
+	if job == nil || alloc.Job != job {
+		return alloc
+	}
+	c := *alloc
+	c.Job = nil
+	return &c
 }
 
 // evaluatePlan keeps the part of the plan that still fits the state.

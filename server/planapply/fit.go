@@ -18,7 +18,8 @@ func nodeFits(snap *state.StateSnapshot, plan *structs.Plan, nodeID string) (boo
 	if node == nil {
 		return false, "node does not exist", nil
 	}
-	existing, err := snap.AllocsByNode(nil, nodeID)
+	// Only read, so the stored allocations themselves.
+	existing, err := snap.AllocsByNodeShared(nil, nodeID)
 	if err != nil {
 		return false, "", err
 	}

@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -57,6 +58,8 @@ type candidate struct {
 	node  *structs.Node
 	ports portAssignment
 	score float64
+	// parts are the scores averaged into score, for the metric.
+	parts []scorePart
 }
 
 // place finds a node for the request and returns the allocation, or nil
@@ -67,6 +70,7 @@ func (p *groupPlacer) place(req placeRequest) (alloc *structs.Allocation, metric
 	start := p.clock()
 	metric = p.filters.Copy()
 	var best, avoided *candidate
+	var top topCandidates
 	fitting, skipped, scanned := 0, 0, 0
 	for scanned < len(p.nodes) && fitting < p.limit {
 		node := p.nodes[(p.cursor+scanned)%len(p.nodes)]
@@ -79,6 +83,7 @@ func (p *groupPlacer) place(req placeRequest) (alloc *structs.Allocation, metric
 		if c == nil {
 			continue
 		}
+		top.add(c)
 		// The node where the previous allocation failed is the last resort.
 		if node.ID == req.avoidNode {
 			avoided = c
@@ -99,10 +104,14 @@ func (p *groupPlacer) place(req placeRequest) (alloc *structs.Allocation, metric
 	if best == nil {
 		best = avoided
 	}
+	for _, c := range top {
+		recordScores(metric, c)
+	}
 	if best == nil && p.config.PreemptionEnabled(p.job.Type) {
 		if best, evicted, err = p.placeByPreemption(metric, nil); err != nil {
 			return nil, nil, nil, err
 		}
+		recordScores(metric, best)
 	}
 	metric.AllocationTime = p.clock().Sub(start)
 	if best == nil {
@@ -138,15 +147,12 @@ func (p *groupPlacer) rank(node *structs.Node, metric *structs.AllocMetric) (*ca
 		return nil, nil
 	}
 
-	if metric.Scores == nil {
-		metric.Scores = map[string]float64{}
-	}
 	// As Nomad, the scores that apply to a node are averaged.
-	sum, count := 0.0, 0
+	c := &candidate{node: node, ports: ports}
+	sum := 0.0
 	add := func(name string, s float64) {
-		metric.Scores[node.ID+"."+name] = s
+		c.parts = append(c.parts, scorePart{name, s})
 		sum += s
-		count++
 	}
 	if p.config.SchedulerAlgorithm == structs.SchedulerAlgorithmSpread {
 		add("spread", spreadFitScore(capCPU, capMem, cpu, mem))
@@ -162,9 +168,51 @@ func (p *groupPlacer) rank(node *structs.Node, metric *structs.AllocMetric) (*ca
 	if s, ok := p.spread.score(node); ok {
 		add("allocation-spread", s)
 	}
-	score := sum / float64(count)
-	metric.Scores[node.ID+".normalized-score"] = score
-	return &candidate{node: node, ports: ports, score: score}, nil
+	c.score = sum / float64(len(c.parts))
+	return c, nil
+}
+
+// maxScoredNodes is how many ranked nodes' scores a placement's metric
+// keeps, the best first (as Nomad's top five): enough to explain the
+// choice, while an allocation does not carry every ranked node's scores.
+const maxScoredNodes = 5
+
+// scorePart is one scorer's score of a node.
+type scorePart struct {
+	name  string
+	score float64
+}
+
+// recordScores writes the candidate's scores into the metric, keyed
+// "<node ID>.<scorer>", and its final score as "<node ID>.normalized-score".
+func recordScores(metric *structs.AllocMetric, c *candidate) {
+	if c == nil {
+		return
+	}
+	if metric.Scores == nil {
+		metric.Scores = make(map[string]float64, (len(c.parts)+1)*maxScoredNodes)
+	}
+	for _, part := range c.parts {
+		metric.Scores[c.node.ID+"."+part.name] = part.score
+	}
+	metric.Scores[c.node.ID+".normalized-score"] = c.score
+}
+
+// topCandidates keeps the best maxScoredNodes candidates, best first.
+type topCandidates []*candidate
+
+func (t *topCandidates) add(c *candidate) {
+	i := len(*t)
+	for i > 0 && (*t)[i-1].score < c.score {
+		i--
+	}
+	if i >= maxScoredNodes {
+		return
+	}
+	*t = slices.Insert(*t, i, c)
+	if len(*t) > maxScoredNodes {
+		*t = (*t)[:maxScoredNodes]
+	}
 }
 
 // allocation builds the allocation placed on the chosen node.

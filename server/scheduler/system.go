@@ -204,6 +204,7 @@ func (s *genericScheduler) placeOnNode(out *outcome, p *groupPlacer, req placeRe
 			return err
 		}
 	}
+	recordScores(metric, c)
 	metric.AllocationTime = p.clock().Sub(start)
 	name := req.group.Name
 	if c == nil {

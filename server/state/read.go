@@ -161,6 +161,34 @@ func (r *Reader) AllocsByNode(ws memdb.WatchSet, nodeID string) ([]*structs.Allo
 	return listAll(r, ws, TableAllocs, indexNode, jobCopies{}.copyAlloc, nodeID)
 }
 
+// AllocsByNodeShared returns the node's allocations as stored, by ID: not
+// copies. It serves readers that only look and read thousands of
+// allocations per plan (the scheduler's usage of each node, the plan
+// applier's fit check). Stored objects never change, since every write
+// stores a new version, so they are safe to read at any time; the caller
+// must never modify them nor anything they point to.
+// ws, when not nil, learns of later changes (a client's blocking query,
+// which only encodes what it reads).
+func (r *Reader) AllocsByNodeShared(ws memdb.WatchSet, nodeID string) ([]*structs.Allocation, error) {
+	return listAll(r, ws, TableAllocs, indexNode, shared[*structs.Allocation], nodeID)
+}
+
+// AllocByIDShared returns the allocation as stored, or nil: not a copy;
+// the caller must never modify it (see AllocsByNodeShared).
+func (r *Reader) AllocByIDShared(id string) (*structs.Allocation, error) {
+	return first(r, nil, TableAllocs, indexID, shared[*structs.Allocation], id)
+}
+
+// NodesShared returns every node as stored, by ID: not copies. The
+// scheduler reads every node for every evaluation; like
+// AllocsByNodeShared, the caller must never modify what it returns.
+func (r *Reader) NodesShared() ([]*structs.Node, error) {
+	return listAll(r, nil, TableNodes, indexID, shared[*structs.Node])
+}
+
+// shared is the copy function of the *Shared readers: none.
+func shared[T any](v T) T { return v }
+
 // AllocsByEval returns the allocations the evaluation placed, by ID.
 func (r *Reader) AllocsByEval(ws memdb.WatchSet, evalID string) ([]*structs.Allocation, error) {
 	return listAll(r, ws, TableAllocs, indexEval, jobCopies{}.copyAlloc, evalID)

@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/hashicorp/go-memdb"
@@ -49,7 +50,23 @@ func New(cfg Config) *Worker {
 const snapshotWait = 5 * time.Second
 
 // Run processes evaluations until ctx ends.
+//
+// The evaluation's outcome (its final update, with the blocked evaluation
+// it made) is the last thing the scheduler writes; the worker commits it
+// and acks the evaluation from a goroutine of its own while it already
+// dequeues and plans the next one, so one Raft round trip per evaluation
+// is off the worker's path. The broker still sees the ack only once the
+// outcome is committed (a nack if it is not), and a worker has at most one
+// outcome in flight.
 func (w *Worker) Run(ctx context.Context) {
+	var finishing chan struct{}
+	wait := func() {
+		if finishing != nil {
+			<-finishing
+			finishing = nil
+		}
+	}
+	defer wait()
 	for {
 		eval, token, err := w.cfg.Broker.Dequeue(ctx)
 		if err != nil {
@@ -60,30 +77,59 @@ func (w *Worker) Run(ctx context.Context) {
 			continue
 		}
 		log := w.cfg.Logger.With("eval_id", eval.ID, "job_id", eval.JobID)
-		if err := w.process(ctx, eval, token); err != nil {
+		commit, err := w.process(ctx, eval, token)
+		wait()
+		if err != nil {
 			if ctx.Err() != nil {
 				return // leadership lost: the next leader redelivers
 			}
-			log.Error("evaluation failed; giving it back", "error", err)
-			if err := w.cfg.Broker.Nack(eval.ID, token); err != nil {
-				log.Warn("nack failed", "error", err)
-			}
+			w.giveBack(eval, token, log, err)
 			continue
 		}
-		if err := w.cfg.Broker.Ack(eval.ID, token); err != nil {
-			log.Warn("ack failed", "error", err)
-		}
+		done := make(chan struct{})
+		finishing = done
+		go func() {
+			defer close(done)
+			if err := commit(); err != nil {
+				if ctx.Err() == nil {
+					w.giveBack(eval, token, log, err)
+				}
+				return
+			}
+			if err := w.cfg.Broker.Ack(eval.ID, token); err != nil {
+				log.Warn("ack failed", "error", err)
+			}
+		}()
 	}
 }
 
-func (w *Worker) process(ctx context.Context, eval *structs.Evaluation, token string) error {
+func (w *Worker) giveBack(eval *structs.Evaluation, token string, log *slog.Logger, err error) {
+	log.Error("evaluation failed; giving it back", "error", err)
+	if err := w.cfg.Broker.Nack(eval.ID, token); err != nil {
+		log.Warn("nack failed", "error", err)
+	}
+}
+
+// process runs the scheduler on the evaluation and returns the commit of
+// its outcome (see Run).
+func (w *Worker) process(ctx context.Context, eval *structs.Evaluation, token string) (commit func() error, err error) {
 	snap, err := w.snapshotAt(ctx, eval.ModifyIndex)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	p := &planner{w: w, ctx: ctx, eval: eval}
 	sched := scheduler.New(w.cfg.Logger, snapshotState{snap}, p, w.cfg.Now)
-	return sched.Process(eval)
+	err = sched.Process(eval)
+	if err != nil {
+		// A blocked evaluation not yet written with an update (the
+		// scheduler stopped before its final UpdateEval) is written now,
+		// as it would have been without the merge.
+		if ferr := p.flushBlocked(); ferr != nil {
+			w.cfg.Logger.Warn("create blocked evaluation", "eval_id", eval.ID, "error", ferr)
+		}
+		return nil, err
+	}
+	return p.commitOutcome, nil
 }
 
 // snapshotAt waits until the state holds index, then snapshots it.
@@ -115,6 +161,14 @@ type planner struct {
 	w    *Worker
 	ctx  context.Context
 	eval *structs.Evaluation
+	// blocked are blocked evaluations the scheduler created that are
+	// written together with its next UpdateEval (or at the end of the
+	// evaluation), so an evaluation that ends blocked costs one Raft entry
+	// instead of two.
+	blocked []*structs.Evaluation
+	// outcome is the evaluation's final update, committed with blocked by
+	// commitOutcome once Process returns (Run).
+	outcome *structs.Evaluation
 }
 
 func (p *planner) SubmitPlan(plan *structs.Plan) (*structs.PlanResult, scheduler.State, error) {
@@ -133,23 +187,69 @@ func (p *planner) SubmitPlan(plan *structs.Plan) (*structs.PlanResult, scheduler
 	return res, snapshotState{snap}, nil
 }
 
+// UpdateEval records the evaluation's outcome: the scheduler calls it
+// last, and the worker commits it (commitOutcome) after Process returns.
 func (p *planner) UpdateEval(eval *structs.Evaluation) error {
 	eval.ModifyTime = p.w.cfg.Now().UnixNano()
-	_, err := p.w.cfg.Apply(fsm.EvalUpdate, &fsm.EvalUpdateRequest{Evals: []*structs.Evaluation{eval}})
-	return err
+	p.outcome = eval
+	return nil
+}
+
+// commitOutcome writes the outcome and the blocked evaluations in one Raft
+// entry. The blocked evaluations go first: the update may name one of
+// them as its BlockedEval.
+func (p *planner) commitOutcome() error {
+	blocked := p.takeBlocked()
+	evals := blocked
+	if p.outcome != nil {
+		evals = append(slices.Clip(blocked), p.outcome)
+	}
+	if len(evals) == 0 {
+		return nil
+	}
+	if err := p.applyEvals(evals, blocked); err != nil {
+		return fmt.Errorf("update evaluation: %w", err)
+	}
+	return nil
 }
 
 func (p *planner) CreateEval(eval *structs.Evaluation) error {
 	now := p.w.cfg.Now().UnixNano()
 	eval.CreateTime, eval.ModifyTime = now, now
-	index, err := p.w.cfg.Apply(fsm.EvalUpdate, &fsm.EvalUpdateRequest{Evals: []*structs.Evaluation{eval}})
+	if eval.Status == structs.EvalStatusBlocked {
+		p.blocked = append(p.blocked, eval)
+		return nil
+	}
+	return p.applyEvals([]*structs.Evaluation{eval}, nil)
+}
+
+// flushBlocked writes the blocked evaluations still waiting for an update.
+func (p *planner) flushBlocked() error {
+	if len(p.blocked) == 0 {
+		return nil
+	}
+	blocked := p.takeBlocked()
+	return p.applyEvals(blocked, blocked)
+}
+
+func (p *planner) takeBlocked() []*structs.Evaluation {
+	b := p.blocked
+	p.blocked = nil
+	return b
+}
+
+// applyEvals writes evals in one Raft entry, then hands the created
+// blocked ones (a part of evals) to the blocked-evaluation tracker with the
+// index they were written at.
+func (p *planner) applyEvals(evals, blocked []*structs.Evaluation) error {
+	index, err := p.w.cfg.Apply(fsm.EvalUpdate, &fsm.EvalUpdateRequest{Evals: evals})
 	if err != nil {
 		return err
 	}
-	if eval.Status == structs.EvalStatusBlocked {
-		blocked := eval.Copy()
-		blocked.CreateIndex, blocked.ModifyIndex = index, index
-		p.w.cfg.Blocked.Block(blocked)
+	for _, e := range blocked {
+		b := e.Copy()
+		b.CreateIndex, b.ModifyIndex = index, index
+		p.w.cfg.Blocked.Block(b)
 	}
 	return nil
 }
@@ -165,11 +265,14 @@ func (s snapshotState) AllocsByJob(namespace, jobID string) ([]*structs.Allocati
 	return s.s.AllocsByJob(nil, namespace, jobID, true)
 }
 
+// AllocsByNode and Nodes hand the scheduler the stored objects, not
+// copies: it reads every node and the allocations of every node it ranks,
+// and never modifies them (the State interface's contract).
 func (s snapshotState) AllocsByNode(nodeID string) ([]*structs.Allocation, error) {
-	return s.s.AllocsByNode(nil, nodeID)
+	return s.s.AllocsByNodeShared(nil, nodeID)
 }
 
-func (s snapshotState) Nodes() ([]*structs.Node, error) { return s.s.Nodes(nil) }
+func (s snapshotState) Nodes() ([]*structs.Node, error) { return s.s.NodesShared() }
 
 func (s snapshotState) NodeByID(id string) (*structs.Node, error) { return s.s.NodeByID(nil, id) }
 

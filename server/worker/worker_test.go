@@ -1,9 +1,12 @@
 package worker
 
 import (
+	"log/slog"
 	"testing"
 	"time"
 
+	"github.com/drover-project/drover/server/evalbroker"
+	"github.com/drover-project/drover/server/fsm"
 	"github.com/drover-project/drover/server/scheduler"
 	"github.com/drover-project/drover/server/state"
 	"github.com/drover-project/drover/server/state/statetest"
@@ -104,5 +107,62 @@ func TestSchedulerPlacesOnRealStateStore(t *testing.T) {
 	}
 	if after, _ := st.AllocsByJob(nil, job.Namespace, job.ID, true); len(after) != 3 {
 		t.Fatalf("redelivery changed the allocations: %d", len(after))
+	}
+}
+
+// An evaluation that cannot place anything ends blocked: the blocked
+// evaluation and the update of the evaluation are written in one Raft
+// entry, and the blocked one is tracked with that entry's index.
+func TestWorkerWritesBlockedEvalWithTheUpdateInOneEntry(t *testing.T) {
+	st, err := state.NewStateStore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	job := statetest.Job("web")
+	eval := statetest.Eval("e1", job)
+	if err := st.UpsertJob(10, job, eval); err != nil {
+		t.Fatal(err)
+	}
+	stored, err := st.EvalByID(nil, eval.ID)
+	if err != nil || stored == nil {
+		t.Fatalf("stored eval: %v, %v", stored, err)
+	}
+
+	var entries [][]*structs.Evaluation
+	index := uint64(10)
+	apply := func(mt fsm.MessageType, req any) (uint64, error) {
+		r, ok := req.(*fsm.EvalUpdateRequest)
+		if mt != fsm.EvalUpdate || !ok {
+			t.Fatalf("unexpected apply %s %T", mt, req)
+		}
+		entries = append(entries, r.Evals)
+		index++
+		return index, st.UpsertEvals(index, r.Evals)
+	}
+	blocked := evalbroker.NewBlocked(evalbroker.New(evalbroker.Config{}))
+	blocked.SetEnabled(true)
+	w := New(Config{Blocked: blocked, State: func() *state.StateStore { return st }, Apply: apply,
+		Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return time.Unix(1700000000, 0) }})
+	commit, err := w.process(t.Context(), stored, "token")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := commit(); err != nil { // Run commits the outcome after process
+		t.Fatal(err)
+	}
+
+	if len(entries) != 1 || len(entries[0]) != 2 {
+		t.Fatalf("entries %v: want one entry with the blocked evaluation and the update", entries)
+	}
+	b, done := entries[0][0], entries[0][1]
+	if b.Status != structs.EvalStatusBlocked || done.ID != eval.ID || done.Status != structs.EvalStatusComplete || done.BlockedEval != b.ID {
+		t.Fatalf("entry holds %s (%s) and %s (%s, blocked eval %q)", b.ID, b.Status, done.ID, done.Status, done.BlockedEval)
+	}
+	if blocked.Len() != 1 {
+		t.Fatalf("%d blocked evaluations tracked, want 1", blocked.Len())
+	}
+	got, err := st.EvalByID(nil, b.ID)
+	if err != nil || got == nil || got.CreateIndex != index {
+		t.Fatalf("blocked eval in state: %+v, %v; want created at %d", got, err, index)
 	}
 }
