@@ -365,3 +365,42 @@ func TestWatchFiresOnChange(t *testing.T) {
 		t.Fatal("Register without a service name succeeded")
 	}
 }
+
+// TestSmallPoolsSendEachUpdateOften: in a pool of four, each update is
+// handed to memberlist twice RetransmitMult times, so that updates too
+// large to share a packet still reach every member directly with high
+// probability (see minRetransmitPool).
+func TestSmallPoolsSendEachUpdateOften(t *testing.T) {
+	cat, err := New(Config{NodeID: "node-a", MemberName: "a", Datacenter: "dc1", Clock: clocktest.NewFake()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cat.Close()
+	for _, m := range []string{"a", "b", "c", "d"} {
+		cat.EventDelegate().NotifyJoin(&memberlist.Node{Name: m})
+	}
+	for i := range 3 {
+		if err := cat.Register(instance(fmt.Sprintf("i%d", i), "web", 8080+i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sent := map[string]int{}
+	for range 100 {
+		msgs := cat.Delegate().GetBroadcasts(2, 1400)
+		if len(msgs) == 0 {
+			break
+		}
+		for _, m := range msgs {
+			var u update
+			if err := json.Unmarshal(m[1:], &u); err != nil {
+				t.Fatal(err)
+			}
+			sent[u.Entry.ID]++
+		}
+	}
+	for i := range 3 {
+		if id := fmt.Sprintf("i%d", i); sent[id] != 8 {
+			t.Errorf("update of %s handed out %d times, want 8: %v", id, sent[id], sent)
+		}
+	}
+}

@@ -90,15 +90,14 @@ func (d *delegate) NotifyMsg(msg []byte) {
 	if !c.acceptLocked(u.Origin, u.Member, u.Entry) {
 		return
 	}
-	applied := c.applyLocked(c.ownerLocked(u.Origin, u.Member), u.Entry)
-	if c.cfg.Logger.Enabled(context.Background(), slog.LevelDebug) {
-		health := "deleted"
-		if u.Entry.Reg != nil {
-			health = u.Entry.Reg.Health
+	if c.applyLocked(c.ownerLocked(u.Origin, u.Member), u.Entry) {
+		if c.cfg.Logger.Enabled(context.Background(), slog.LevelDebug) {
+			health := "deleted"
+			if u.Entry.Reg != nil {
+				health = u.Entry.Reg.Health
+			}
+			c.cfg.Logger.Debug("catalog: update applied", "node", u.Origin, "instance", u.Entry.ID, "version", u.Entry.Version, "health", health)
 		}
-		c.cfg.Logger.Debug("catalog: update heard", "node", u.Origin, "instance", u.Entry.ID, "version", u.Entry.Version, "health", health, "applied", applied)
-	}
-	if applied {
 		c.queue.QueueBroadcast(broadcast{name: u.Origin + "/" + u.Entry.ID, msg: append([]byte(nil), msg...)})
 		c.notifyLocked()
 	}
@@ -288,11 +287,23 @@ func (c *Catalog) announceLocked() {
 	}
 }
 
+// minRetransmitPool is the smallest pool size the retransmit limit is
+// figured for. memberlist sends a broadcast RetransmitMult × ⌈log10(n+1)⌉
+// times, which assumes many broadcasts share each packet, so that every
+// member gossiped to in a round gets all of them. The catalog's updates
+// are large (about one to a packet): with several queued, each gossip
+// target gets the next one, so an update reaches only RetransmitMult
+// random targets in a small pool, and a member that none of them (nor any
+// relay) was would lack it until its next full-state exchange, 30 s or
+// more later. Counting small pools as 10 members doubles the sends (8 by
+// default) at little cost.
+const minRetransmitPool = 10
+
 // numMembers is the pool's size for the queue's retransmit limit. It is
 // kept in an atomic: the queue calls it under its own lock, which must not
 // wait for c.mu (NotifyMsg queues under c.mu).
 func (c *Catalog) numMembers() int {
-	return max(int(c.alive.Load()), 1)
+	return max(int(c.alive.Load()), minRetransmitPool)
 }
 
 // setMemberLocked records a member's liveness and the pool's size.
