@@ -17,8 +17,8 @@ import (
 //
 // Writes handed to Raft together are appended to the leader's log in one
 // batch (one fsync), sent to each follower in one AppendEntries (one fsync
-// there) and committed together (raft.Config.BatchApplyCh and its group
-// commit; see raftBatching). Without the wait, a background write that
+// there) and committed together (raft's group commit, with its apply
+// channel buffered; see raftBatching). Without the wait, a background write that
 // comes just before a request's write is synced on its own, and the
 // request waits behind it on every server. Each entry is still an entry of
 // its own, committed by a quorum before its Apply returns.

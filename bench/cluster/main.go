@@ -134,13 +134,14 @@ func bench(t cluster.T, bin, logLevel string, duration time.Duration, writers []
 	if followerWriters > 0 {
 		rows = append(rows, measureThroughput(t, jobs, bin, follower, followerWriters, duration))
 	}
+	peakRSS := processPeakRSS(bin)
 
 	var failovers []failover
 	for i := range kills {
 		t.Logf("failover %d of %d", i+1, kills)
 		failovers = append(failovers, measureFailover(t, c, jobs))
 	}
-	printFigures(rows, idle, failovers, duration, logLevel)
+	printFigures(rows, idle, peakRSS, failovers, duration, logLevel)
 }
 
 // measureIdle is the CPU the servers use per second with no requests.
@@ -249,6 +250,33 @@ func processCPU(exe string) time.Duration {
 		}
 	}
 	return total
+}
+
+// processPeakRSS is the largest peak resident set size (VmHWM) among the
+// processes running exe, in bytes; 0 if none could be read.
+func processPeakRSS(exe string) int64 {
+	dirs, _ := os.ReadDir("/proc")
+	var peak int64
+	for _, d := range dirs {
+		if _, err := strconv.Atoi(d.Name()); err != nil {
+			continue
+		}
+		if target, err := os.Readlink("/proc/" + d.Name() + "/exe"); err != nil || target != exe {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + d.Name() + "/status")
+		if err != nil {
+			continue
+		}
+		for line := range strings.Lines(string(b)) {
+			if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
+				if kb, err := strconv.ParseInt(f[1], 10, 64); err == nil {
+					peak = max(peak, kb<<10)
+				}
+			}
+		}
+	}
+	return peak
 }
 
 // clockTicks is USER_HZ, the unit of /proc/PID/stat's times; 100 on
@@ -412,12 +440,13 @@ func waitCaughtUp(t cluster.T, c *cluster.Cluster) {
 	}
 }
 
-func printFigures(rows []throughput, idle time.Duration, failovers []failover, duration time.Duration, logLevel string) {
+func printFigures(rows []throughput, idle time.Duration, peakRSS int64, failovers []failover, duration time.Duration, logLevel string) {
 	fmt.Printf("drover cluster figures: %d servers in network namespaces (-log-level %s), %d CPUs, %s\n\n", servers, logLevel, runtime.NumCPU(), runtime.Version())
 
 	if len(rows) > 0 {
 		printThroughput(rows, duration)
-		fmt.Printf("(idle, the servers used %.0f ms of CPU per second)\n", float64(idle)/float64(time.Millisecond))
+		fmt.Printf("(idle, the servers used %.0f ms of CPU per second; the largest server's peak RSS after the rows: %d MiB)\n",
+			float64(idle)/float64(time.Millisecond), peakRSS>>20)
 	}
 	if len(failovers) == 0 {
 		return

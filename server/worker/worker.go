@@ -113,13 +113,21 @@ func (w *Worker) giveBack(eval *structs.Evaluation, token string, log *slog.Logg
 // process runs the scheduler on the evaluation and returns the commit of
 // its outcome (see Run).
 func (w *Worker) process(ctx context.Context, eval *structs.Evaluation, token string) (commit func() error, err error) {
+	start := time.Now()
 	snap, err := w.snapshotAt(ctx, eval.ModifyIndex)
 	if err != nil {
 		return nil, err
 	}
+	caughtUp := time.Now()
 	p := &planner{w: w, ctx: ctx, eval: eval}
 	sched := scheduler.New(w.cfg.Logger, snapshotState{snap}, p, w.cfg.Now)
 	err = sched.Process(eval)
+	// Where an evaluation's time goes, for profiling the scheduler at
+	// scale (bench/scheduler): waiting for the state, then planning
+	// including the plans' commits (of which submit is the part spent in
+	// the plan applier).
+	w.cfg.Logger.Debug("evaluation processed", "eval_id", eval.ID, "job_id", eval.JobID,
+		"state_wait", caughtUp.Sub(start), "process", time.Since(caughtUp), "submit", p.submitted, "error", err)
 	if err != nil {
 		// A blocked evaluation not yet written with an update (the
 		// scheduler stopped before its final UpdateEval) is written now,
@@ -169,11 +177,15 @@ type planner struct {
 	// outcome is the evaluation's final update, committed with blocked by
 	// commitOutcome once Process returns (Run).
 	outcome *structs.Evaluation
+	// submitted is the time spent in SubmitPlan, for the debug log.
+	submitted time.Duration
 }
 
 func (p *planner) SubmitPlan(plan *structs.Plan) (*structs.PlanResult, scheduler.State, error) {
 	plan.EvalID = p.eval.ID
+	start := time.Now()
 	res, err := p.w.cfg.Planner.Submit(p.ctx, plan)
+	p.submitted += time.Since(start)
 	if err != nil {
 		return nil, nil, err
 	}
