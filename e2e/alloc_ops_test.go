@@ -371,3 +371,34 @@ func TestNomadGoClientAllocOperations(t *testing.T) {
 		t.Errorf("Stop: %+v, %v", stop, err)
 	}
 }
+
+// TestAllocExecRepeated runs the same short exec through the CLI many
+// times, as the health-file tests do: every run exits 0 with no output.
+// A rare failure (exit 1, no output, about once in 220 runs) showed up
+// there; this loop is bounded in count and time.
+func TestAllocExecRepeated(t *testing.T) {
+	a := startAgent(t)
+	if out, code := drover(t, a, "job", "run", writeJob(t, opsJob)); code != 0 {
+		t.Fatalf("job run exited %d:\n%s", code, out)
+	}
+	alloc := waitRunning(t, a.Addr, "e2e-ops", 1)[0]
+	const runs = 60 // a soak: raise it and run with -run
+	deadline := time.Now().Add(4 * time.Minute)
+	done, failed := 0, 0
+	for i := 0; i < runs && time.Now().Before(deadline); i++ {
+		word := "ok"
+		if i%2 == 1 {
+			word = "fail"
+		}
+		out, code := drover(t, a, "alloc", "exec", "-task", "app", alloc.ID, "/app", "write", "/local/health", word)
+		done++
+		if code != 0 || out != "" {
+			failed++
+			t.Errorf("exec %d: exit %d, output %q", i, code, out)
+		}
+	}
+	t.Logf("%d execs, %d failed", done, failed)
+	if done < runs/3 {
+		t.Errorf("only %d of %d execs ran before the deadline", done, runs)
+	}
+}

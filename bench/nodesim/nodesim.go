@@ -4,8 +4,9 @@
 // (internal/rpc, "Endpoints.<Method>"): it registers (status
 // "initializing"), asks for its allocations with a blocking query
 // (NodeAllocations), beats "ready" once it has its first answer and then
-// at half its TTL (Heartbeat), and reports every allocation it is given as
-// running, and every one it is told to stop as complete (UpdateAllocations).
+// at half its TTL (Heartbeat; a node the servers no longer know registers
+// again), and reports every allocation it is given as running, and every
+// one it is told to stop as complete (UpdateAllocations).
 //
 // What makes it light, so that it does not take the machine from the
 // servers it measures:
@@ -584,6 +585,13 @@ func (s *Sim) beat(ctx context.Context, n *simNode) {
 	}
 	var reply structs.HeartbeatTTLReply
 	err := s.call(ctx, n, "Heartbeat", &structs.NodeHeartbeatArgs{NodeID: n.node.ID, Status: status}, &reply)
+	if errors.Is(err, structs.ErrNotFound) {
+		// The servers forgot the node (a restore, a purge): register it
+		// again, as a client does.
+		node := n.node.Copy()
+		node.Status = status
+		err = s.call(ctx, n, "RegisterNode", &structs.NodeRegisterArgs{Node: node, SecretID: node.SecretID}, &reply)
+	}
 	if ctx.Err() != nil {
 		return
 	}

@@ -55,6 +55,7 @@ func main() {
 	keep := flag.Bool("keep", false, "keep the servers' data directories and logs")
 	verbose := flag.Bool("v", false, "print every evaluation's timeline")
 	binFlag := flag.String("bin", "", "drover binary to run (default: go build of this tree)")
+	logLevel := flag.String("log-level", "warn", "the servers' log level (their logs are kept with -keep)")
 	flag.Parse()
 	sizes, err := parseCounts(*serverCounts)
 	if err != nil {
@@ -78,7 +79,7 @@ func main() {
 	if *profileFigure != "big" && *profileFigure != "many" {
 		fail(fmt.Errorf("-profile-figure %q: want big or many", *profileFigure))
 	}
-	b := &bench{bin: bin, dir: dir, timeout: *timeout, profile: *profile, profileFigure: *profileFigure, verbose: *verbose}
+	b := &bench{bin: bin, dir: dir, timeout: *timeout, profile: *profile, profileFigure: *profileFigure, verbose: *verbose, logLevel: *logLevel}
 	var rows []row
 	for _, n := range sizes {
 		r, err := b.run(n, *small, *large, *count, *jobs, *jobCount)
@@ -123,6 +124,7 @@ type bench struct {
 	profileFigure string
 	runs          int
 	verbose       bool
+	logLevel      string
 }
 
 // row is the figures of one cluster size.
@@ -247,7 +249,7 @@ func percentile(sorted []time.Duration, p int) time.Duration {
 // tears everything down.
 func (b *bench) withCluster(servers, nodes int, fn func(*cluster, *nodesim.Sim) error) error {
 	b.runs++
-	c, err := startCluster(b.bin, filepath.Join(b.dir, fmt.Sprintf("run%d", b.runs)), servers)
+	c, err := startCluster(b.bin, filepath.Join(b.dir, fmt.Sprintf("run%d", b.runs)), servers, b.logLevel)
 	if err != nil {
 		return err
 	}
@@ -292,6 +294,10 @@ job "bench" {
   }
 }
 `
+
+// pollInterval is how often the job summaries are read while jobs are
+// placed: the figures are good to about this much.
+const pollInterval = 20 * time.Millisecond
 
 // place submits jobs jobs of count allocations at once and waits until
 // all are placed, then until all are running. It returns the figure and
@@ -347,7 +353,24 @@ func (b *bench) place(c *cluster, sim *nodesim.Sim, prefix string, jobs, count i
 			return p, nil, fmt.Errorf("%s: %d of %d placed, %d running after %s (simulator: %+v)",
 				prefix, placed, want, running, b.timeout, sim.Stats())
 		}
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(pollInterval)
+	}
+	if b.verbose {
+		perNode := map[string]int{}
+		for _, id := range ids {
+			allocs, _, err := cl.Jobs().Allocations(id, false, nil)
+			if err != nil {
+				return p, nil, err
+			}
+			for _, a := range allocs {
+				perNode[a.NodeID]++
+			}
+		}
+		most := 0
+		for _, n := range perNode {
+			most = max(most, n)
+		}
+		fmt.Fprintf(os.Stderr, "  %s: %d allocations on %d nodes, at most %d on one\n", prefix, want, len(perNode), most)
 	}
 	var lat []time.Duration
 	for _, id := range ids {
@@ -402,7 +425,7 @@ func freePort() (int, error) {
 	return 0, errors.New("no free port for TCP and UDP")
 }
 
-func startCluster(bin, dir string, n int) (*cluster, error) {
+func startCluster(bin, dir string, n int, logLevel string) (*cluster, error) {
 	c := &cluster{}
 	var serf []int
 	type ports struct{ http, rpc, serf int }
@@ -427,7 +450,7 @@ func startCluster(bin, dir string, n int) (*cluster, error) {
 			return nil, err
 		}
 		args := []string{"agent", "-server", "-bootstrap-expect", strconv.Itoa(n), "-config", cfgPath,
-			"-data-dir", data, "-bind", "127.0.0.1", "-node", name, "-log-level", "warn",
+			"-data-dir", data, "-bind", "127.0.0.1", "-node", name, "-log-level", logLevel,
 			"-http-port", strconv.Itoa(p.http), "-rpc-port", strconv.Itoa(p.rpc), "-serf-port", strconv.Itoa(p.serf)}
 		for j, s := range serf {
 			if j != i {

@@ -69,11 +69,19 @@ type Catalog struct {
 	cfg   Config
 	queue *memberlist.TransmitLimitedQueue
 
-	mu sync.Mutex
+	// mu guards everything below; lookups (Healthy, All, Services) only
+	// read, so they share it.
+	mu sync.RWMutex
 	// version is this node's counter; every local change takes the next one.
 	version uint64
-	// owners holds every node's instances, this node's included.
+	// owners holds every node's instances, this node's included. Change
+	// their entries only through putLocked, removeLocked and
+	// removeOwnerLocked, which keep byService in step.
 	owners map[string]*owner
+	// byService indexes the live instances (not tombstones) of every owner
+	// by service name, so that a lookup reads one service's instances
+	// rather than the whole catalog. A name without instances has no key.
+	byService map[string]map[instanceKey]indexed
 	// departed remembers members whose instances expired, so that a late
 	// message of theirs does not bring them back until they rejoin.
 	departed map[string]time.Time
@@ -89,6 +97,7 @@ type Catalog struct {
 
 // owner is one node's instances, as last heard from it.
 type owner struct {
+	id     string // the node's ID, its key in Catalog.owners
 	member string
 	// snapshot is the version of the last full state applied: everything
 	// the owner had not deleted by then was in it.
@@ -103,6 +112,16 @@ type entry struct {
 	version   uint64
 	reg       *structs.ServiceRegistration
 	deletedAt time.Time
+}
+
+// instanceKey names one instance of one owner in the index.
+type instanceKey struct{ owner, id string }
+
+// indexed is one live instance in the index. The owner is kept so that a
+// lookup sees whether its node left the pool (leftAt changes in place).
+type indexed struct {
+	o   *owner
+	reg *structs.ServiceRegistration
 }
 
 // New returns a catalog and starts its expiry loop; Close stops it.
@@ -133,15 +152,16 @@ func New(cfg Config) (*Catalog, error) {
 		cfg: cfg,
 		// The counter starts at the clock, so a restarted node's changes
 		// are newer than anything its previous run said.
-		version:  uint64(cfg.Clock.Now().UnixNano()),
-		owners:   map[string]*owner{},
-		departed: map[string]time.Time{},
-		members:  map[string]bool{},
-		changed:  make(chan struct{}),
-		stop:     make(chan struct{}),
-		done:     make(chan struct{}),
+		version:   uint64(cfg.Clock.Now().UnixNano()),
+		owners:    map[string]*owner{},
+		byService: map[string]map[instanceKey]indexed{},
+		departed:  map[string]time.Time{},
+		members:   map[string]bool{},
+		changed:   make(chan struct{}),
+		stop:      make(chan struct{}),
+		done:      make(chan struct{}),
 	}
-	c.owners[cfg.NodeID] = &owner{member: cfg.MemberName, entries: map[string]*entry{}}
+	c.owners[cfg.NodeID] = &owner{id: cfg.NodeID, member: cfg.MemberName, entries: map[string]*entry{}}
 	c.queue = &memberlist.TransmitLimitedQueue{NumNodes: c.numMembers, RetransmitMult: cfg.RetransmitMult}
 	go c.reapLoop()
 	return c, nil
@@ -217,9 +237,9 @@ func (c *Catalog) setLocalLocked(id string, reg *structs.ServiceRegistration) {
 	c.version++
 	local := c.owners[c.cfg.NodeID]
 	if reg == nil {
-		delete(local.entries, id)
+		c.removeLocked(local, id)
 	} else {
-		local.entries[id] = &entry{version: c.version, reg: reg}
+		c.putLocked(local, id, &entry{version: c.version, reg: reg})
 	}
 	c.broadcastLocked(update{Origin: c.cfg.NodeID, Member: c.cfg.MemberName,
 		Entry: wireEntry{ID: id, Version: c.version, Reg: reg}})
@@ -228,56 +248,102 @@ func (c *Catalog) setLocalLocked(id string, reg *structs.ServiceRegistration) {
 
 // Healthy returns the healthy instances of a service, in random order:
 // with tag when tag is not empty, in datacenter dc when dc is not empty.
-// Instances of a node that left the pool are not healthy.
+// Instances of a node that left the pool are not healthy. It reads only
+// the instances of that service.
 func (c *Catalog) Healthy(name, tag, dc string) []structs.ServiceRegistration {
-	out := c.collect(func(o *owner, r *structs.ServiceRegistration) bool {
-		return o.leftAt.IsZero() && r.ServiceName == name && r.Healthy() &&
-			(tag == "" || r.HasTag(tag)) && (dc == "" || r.Datacenter == dc)
-	})
+	c.mu.RLock()
+	insts := c.byService[name]
+	var out []structs.ServiceRegistration
+	for _, in := range insts {
+		r := in.reg
+		if in.o.leftAt.IsZero() && r.Healthy() && (tag == "" || r.HasTag(tag)) && (dc == "" || r.Datacenter == dc) {
+			if out == nil {
+				out = make([]structs.ServiceRegistration, 0, len(insts))
+			}
+			out = append(out, *r.Copy())
+		}
+	}
+	c.mu.RUnlock()
 	shuffle(out)
 	return out
 }
 
 // All returns every known instance of a service, healthy or not, sorted by ID.
 func (c *Catalog) All(name string) []structs.ServiceRegistration {
-	out := c.collect(func(_ *owner, r *structs.ServiceRegistration) bool { return r.ServiceName == name })
+	c.mu.RLock()
+	insts := c.byService[name]
+	var out []structs.ServiceRegistration
+	if len(insts) > 0 {
+		out = make([]structs.ServiceRegistration, 0, len(insts))
+	}
+	for _, in := range insts {
+		out = append(out, *in.reg.Copy())
+	}
+	c.mu.RUnlock()
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
 }
 
 // Services returns the names of every service with at least one instance, sorted.
 func (c *Catalog) Services() []string {
-	seen := map[string]bool{}
-	for _, r := range c.collect(func(*owner, *structs.ServiceRegistration) bool { return true }) {
-		seen[r.ServiceName] = true
-	}
-	names := make([]string, 0, len(seen))
-	for n := range seen {
+	c.mu.RLock()
+	names := make([]string, 0, len(c.byService))
+	for n := range c.byService {
 		names = append(names, n)
 	}
+	c.mu.RUnlock()
 	sort.Strings(names)
 	return names
 }
 
-func (c *Catalog) collect(keep func(*owner, *structs.ServiceRegistration) bool) []structs.ServiceRegistration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var out []structs.ServiceRegistration
-	for _, o := range c.owners {
-		for _, e := range o.entries {
-			if e.reg != nil && keep(o, e.reg) {
-				out = append(out, *e.reg.Copy())
-			}
+// putLocked stores an instance's entry (a tombstone when e.reg is nil) and
+// moves it in the index.
+func (c *Catalog) putLocked(o *owner, id string, e *entry) {
+	if old := o.entries[id]; old != nil && old.reg != nil {
+		c.unindexLocked(o.id, id, old.reg.ServiceName)
+	}
+	o.entries[id] = e
+	if e.reg != nil {
+		set := c.byService[e.reg.ServiceName]
+		if set == nil {
+			set = map[instanceKey]indexed{}
+			c.byService[e.reg.ServiceName] = set
+		}
+		set[instanceKey{o.id, id}] = indexed{o: o, reg: e.reg}
+	}
+}
+
+// removeLocked forgets an instance's entry, tombstone or not.
+func (c *Catalog) removeLocked(o *owner, id string) {
+	if old := o.entries[id]; old != nil && old.reg != nil {
+		c.unindexLocked(o.id, id, old.reg.ServiceName)
+	}
+	delete(o.entries, id)
+}
+
+// removeOwnerLocked forgets a node and all its instances.
+func (c *Catalog) removeOwnerLocked(o *owner) {
+	for id, e := range o.entries {
+		if e.reg != nil {
+			c.unindexLocked(o.id, id, e.reg.ServiceName)
 		}
 	}
-	return out
+	delete(c.owners, o.id)
+}
+
+func (c *Catalog) unindexLocked(ownerID, id, service string) {
+	set := c.byService[service]
+	delete(set, instanceKey{ownerID, id})
+	if len(set) == 0 {
+		delete(c.byService, service)
+	}
 }
 
 // Watch returns a channel that is closed at the next change of the catalog.
 // Call it again after it fires for the change after that.
 func (c *Catalog) Watch() <-chan struct{} {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.mu.RLock()
+	defer c.mu.RUnlock()
 	return c.changed
 }
 
@@ -309,14 +375,14 @@ func (c *Catalog) reap(now time.Time) {
 	for id, o := range c.owners {
 		if !o.leftAt.IsZero() && now.Sub(o.leftAt) >= c.cfg.LeaveGrace {
 			c.cfg.Logger.Info("catalog: removing the instances of a node that left", "node", id, "member", o.member, "instances", len(o.entries))
-			delete(c.owners, id)
+			c.removeOwnerLocked(o)
 			c.departed[o.member] = now
 			changed = true
 			continue
 		}
 		for iid, e := range o.entries {
 			if e.reg == nil && now.Sub(e.deletedAt) >= c.cfg.TombstoneTTL {
-				delete(o.entries, iid)
+				c.removeLocked(o, iid)
 			}
 		}
 	}

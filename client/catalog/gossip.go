@@ -194,7 +194,7 @@ func (c *Catalog) mergeSectionLocked(origin string, sec section) bool {
 		for id, e := range o.entries {
 			if !listed[id] && e.version <= sec.Snapshot {
 				changed = changed || e.reg != nil
-				delete(o.entries, id)
+				c.removeLocked(o, id)
 			}
 		}
 		o.snapshot = sec.Snapshot
@@ -233,7 +233,7 @@ func (c *Catalog) acceptLocked(origin, member string, e wireEntry) bool {
 func (c *Catalog) ownerLocked(id, member string) *owner {
 	o := c.owners[id]
 	if o == nil {
-		o = &owner{member: member, entries: map[string]*entry{}}
+		o = &owner{id: id, member: member, entries: map[string]*entry{}}
 		if alive, known := c.members[member]; known && !alive {
 			// Heard of through a relay after its member left: it is out
 			// of service and expires like any node that left.
@@ -256,10 +256,10 @@ func (c *Catalog) applyLocked(o *owner, e wireEntry) bool {
 		return false // older than a full state that did not list it: deleted since
 	}
 	if e.Reg == nil {
-		o.entries[e.ID] = &entry{version: e.Version, deletedAt: c.cfg.Clock.Now()}
+		c.putLocked(o, e.ID, &entry{version: e.Version, deletedAt: c.cfg.Clock.Now()})
 		return true
 	}
-	o.entries[e.ID] = &entry{version: e.Version, reg: e.Reg.Copy()}
+	c.putLocked(o, e.ID, &entry{version: e.Version, reg: e.Reg.Copy()})
 	return true
 }
 

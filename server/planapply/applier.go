@@ -76,6 +76,7 @@ func (a *Applier) Run(ctx context.Context) {
 }
 
 func (a *Applier) applyPlan(plan *structs.Plan) (*structs.PlanResult, error) {
+	start := time.Now()
 	snap, err := a.state().Snapshot()
 	if err != nil {
 		return nil, err
@@ -109,10 +110,13 @@ func (a *Applier) applyPlan(plan *structs.Plan) (*structs.PlanResult, error) {
 			req.AllocsUpdated = append(req.AllocsUpdated, withoutPlanJob(alloc, plan.Job))
 		}
 	}
+	evaluated := time.Now()
 	index, err := a.apply(fsm.ApplyPlanResults, req)
 	if err != nil {
 		return nil, fmt.Errorf("commit plan: %w", err)
 	}
+	a.log.Debug("plan committed", "eval_id", plan.EvalID, "allocs", len(req.AllocsUpdated), "stops", len(req.AllocsStopped),
+		"evaluate", evaluated.Sub(start), "commit", time.Since(evaluated))
 	result.AllocIndex = index
 	return result, nil
 }

@@ -105,8 +105,9 @@ func (p *groupPlacer) place(req placeRequest) (alloc *structs.Allocation, metric
 		best = avoided
 	}
 	for _, c := range top {
-		recordScores(metric, c)
+		recordScore(metric, c)
 	}
+	recordScores(metric, best)
 	if best == nil && p.config.PreemptionEnabled(p.job.Type) {
 		if best, evicted, err = p.placeByPreemption(metric, nil); err != nil {
 			return nil, nil, nil, err
@@ -172,9 +173,10 @@ func (p *groupPlacer) rank(node *structs.Node, metric *structs.AllocMetric) (*ca
 	return c, nil
 }
 
-// maxScoredNodes is how many ranked nodes' scores a placement's metric
-// keeps, the best first (as Nomad's top five): enough to explain the
-// choice, while an allocation does not carry every ranked node's scores.
+// maxScoredNodes is how many ranked nodes' final scores a placement's
+// metric keeps, the best first (as Nomad's top five): enough to explain
+// the choice, while an allocation does not carry every ranked node's
+// scores.
 const maxScoredNodes = 5
 
 // scorePart is one scorer's score of a node.
@@ -183,19 +185,31 @@ type scorePart struct {
 	score float64
 }
 
-// recordScores writes the candidate's scores into the metric, keyed
-// "<node ID>.<scorer>", and its final score as "<node ID>.normalized-score".
-func recordScores(metric *structs.AllocMetric, c *candidate) {
+// recordScore writes the candidate's final score into the metric, keyed
+// "<node ID>.normalized-score".
+func recordScore(metric *structs.AllocMetric, c *candidate) {
 	if c == nil {
 		return
 	}
 	if metric.Scores == nil {
-		metric.Scores = make(map[string]float64, (len(c.parts)+1)*maxScoredNodes)
+		metric.Scores = make(map[string]float64, maxScoredNodes+len(c.parts))
 	}
+	metric.Scores[c.node.ID+".normalized-score"] = c.score
+}
+
+// recordScores writes the chosen candidate's final score and each of the
+// scores it averages, keyed "<node ID>.<scorer>". The other ranked nodes
+// keep only their final score (recordScore): every allocation carries its
+// metric, so each key costs in the Raft log, the state and every answer
+// to its client.
+func recordScores(metric *structs.AllocMetric, c *candidate) {
+	if c == nil {
+		return
+	}
+	recordScore(metric, c)
 	for _, part := range c.parts {
 		metric.Scores[c.node.ID+"."+part.name] = part.score
 	}
-	metric.Scores[c.node.ID+".normalized-score"] = c.score
 }
 
 // topCandidates keeps the best maxScoredNodes candidates, best first.

@@ -1,7 +1,10 @@
 package worker
 
 import (
+	"context"
+	"errors"
 	"log/slog"
+	"sync"
 	"testing"
 	"time"
 
@@ -164,5 +167,90 @@ func TestWorkerWritesBlockedEvalWithTheUpdateInOneEntry(t *testing.T) {
 	got, err := st.EvalByID(nil, b.ID)
 	if err != nil || got == nil || got.CreateIndex != index {
 		t.Fatalf("blocked eval in state: %+v, %v; want created at %d", got, err, index)
+	}
+}
+
+// Run acks an evaluation only once its outcome is committed, and gives it
+// back when the commit fails, while it goes on with the next evaluation.
+func TestRunAcksOnlyCommittedOutcomes(t *testing.T) {
+	st, err := state.NewStateStore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	job := statetest.Job("web")
+	eval := statetest.Eval("e1", job)
+	if err := st.UpsertJob(10, job, eval); err != nil {
+		t.Fatal(err)
+	}
+	stored, err := st.EvalByID(nil, eval.ID)
+	if err != nil || stored == nil {
+		t.Fatalf("stored eval: %v, %v", stored, err)
+	}
+
+	failed := make(chan *structs.Evaluation, 1)
+	broker := evalbroker.New(evalbroker.Config{NackTimeout: time.Minute, DeliveryLimit: 2,
+		OnFailed: func(e *structs.Evaluation) { failed <- e }})
+	broker.SetEnabled(true)
+	blocked := evalbroker.NewBlocked(broker)
+	blocked.SetEnabled(true)
+
+	var mu sync.Mutex
+	commits, fail := 0, true
+	index := uint64(10)
+	apply := func(mt fsm.MessageType, req any) (uint64, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		commits++
+		if fail {
+			return 0, errors.New("no quorum")
+		}
+		index++
+		return index, st.UpsertEvals(index, req.(*fsm.EvalUpdateRequest).Evals)
+	}
+	w := New(Config{Broker: broker, Blocked: blocked, State: func() *state.StateStore { return st }, Apply: apply,
+		Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return time.Unix(1700000000, 0) }})
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { defer close(done); w.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	// Every commit fails: the evaluation is given back until the broker
+	// gives up on it.
+	broker.Enqueue(stored)
+	select {
+	case e := <-failed:
+		if e.ID != eval.ID {
+			t.Fatalf("failed %s", e.ID)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("the evaluation was not given back: %+v", broker.Stats())
+	}
+
+	// Once commits succeed, the evaluation is acked after its outcome is
+	// in the state.
+	mu.Lock()
+	fail = false
+	mu.Unlock()
+	again := stored.Copy()
+	again.ID = "e2"
+	if err := st.UpsertEvals(20, []*structs.Evaluation{again}); err != nil {
+		t.Fatal(err)
+	}
+	again.ModifyIndex = 20
+	broker.Enqueue(again)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got, err := st.EvalByID(nil, "e2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := broker.Stats()
+		if got.Status == structs.EvalStatusComplete && s.Unacked == 0 && s.Ready == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("e2 is %s, broker %+v", got.Status, s)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }

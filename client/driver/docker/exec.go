@@ -66,7 +66,9 @@ func (d *Driver) ExecTask(ctx context.Context, h *driver.TaskHandle, opts *drive
 	if opts.Resize != nil {
 		go d.resizeExec(ctx, created.ID, opts.Resize)
 	}
-	stdout, stderr := orDiscard(opts.Stdout), orDiscard(opts.Stderr)
+	start := time.Now()
+	stdout := &countingWriter{w: orDiscard(opts.Stdout)}
+	stderr := &countingWriter{w: orDiscard(opts.Stderr)}
 	outDone := make(chan error, 1)
 	go func() {
 		var err error
@@ -85,25 +87,48 @@ func (d *Driver) ExecTask(ctx context.Context, h *driver.TaskHandle, opts *drive
 	case <-ctx.Done():
 		return 0, ctx.Err()
 	}
-	return d.execExitCode(ctx, created.ID)
+	code, pid, err := d.execExitCode(ctx, created.ID)
+	if err != nil {
+		return 0, err
+	}
+	if code != 0 && stdout.n == 0 && stderr.n == 0 {
+		// A failing command says why on its output; one that said nothing
+		// is worth a line, to tell the engine's report from drover's part.
+		d.logger.Info("exec exited non-zero without output", "container", h.ContainerID, "exec", created.ID,
+			"command", opts.Command, "exit_code", code, "pid", pid, "duration", time.Since(start).Round(time.Millisecond))
+	}
+	return code, nil
 }
 
-// execExitCode reads the exit code of an exec whose output ended; the
-// engine may need a moment to record it.
-func (d *Driver) execExitCode(ctx context.Context, execID string) (int, error) {
+// countingWriter counts the bytes written through it. Writes come from one
+// goroutine, and n is read after it ended.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// execExitCode reads the exit code (and the process ID, for logs) of an
+// exec whose output ended; the engine may need a moment to record it.
+func (d *Driver) execExitCode(ctx context.Context, execID string) (code, pid int, err error) {
 	ctx, cancel := context.WithTimeout(ctx, execInspectWait)
 	defer cancel()
 	for {
 		res, err := d.cli.ExecInspect(ctx, execID, client.ExecInspectOptions{})
 		if err != nil {
-			return 0, fmt.Errorf("docker: exec: inspect: %w", err)
+			return 0, 0, fmt.Errorf("docker: exec: inspect: %w", err)
 		}
 		if !res.Running {
-			return res.ExitCode, nil
+			return res.ExitCode, res.PID, nil
 		}
 		select {
 		case <-ctx.Done():
-			return 0, fmt.Errorf("docker: exec: output ended but the command still runs: %w", ctx.Err())
+			return 0, 0, fmt.Errorf("docker: exec: output ended but the command still runs: %w", ctx.Err())
 		case <-time.After(20 * time.Millisecond):
 		}
 	}

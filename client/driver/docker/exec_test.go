@@ -3,6 +3,8 @@ package docker
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -67,4 +69,47 @@ func TestExecSignalAndStats(t *testing.T) {
 	if err := d.SignalTask(ctx, h, "SIGHUP"); !errors.Is(err, driver.ErrTaskNotFound) {
 		t.Errorf("signal to a removed container: %v", err)
 	}
+}
+
+// TestExecRepeated runs many short commands in one container, the way the
+// exec websocket does (stdin attached, closed by the caller a little
+// later), alternating one that succeeds silently with one that fails and
+// says why: each reports its own exit code, and a failure always comes
+// with its message. Bounded in count and time.
+func TestExecRepeated(t *testing.T) {
+	t.Parallel()
+	d := newDriver(t)
+	ctx := context.Background()
+	cfg, _ := taskConfig(t, d, nil)
+	h, err := d.StartTask(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = d.DestroyTask(context.Background(), h, true) })
+	waitLog(t, cfg.StdoutPath, "listening on", 1)
+
+	const runs = 60 // a soak: raise it and run with -run
+	deadline := time.Now().Add(90 * time.Second)
+	n := 0
+	for ; n < runs && time.Now().Before(deadline); n++ {
+		stdin, closeStdin := io.Pipe()
+		// The caller's "stdin closed" frame lands before, during or after
+		// the command.
+		closer := time.AfterFunc(time.Duration(n%7)*15*time.Millisecond, func() { _ = closeStdin.Close() })
+		cmd, wantCode, wantErr := []string{"/app", "write", "/health", fmt.Sprint(n)}, 0, ""
+		if n%2 == 1 {
+			cmd, wantCode, wantErr = []string{"/app", "cat", "/no-such-file"}, 1, "no such file or directory"
+		}
+		var out, errOut strings.Builder
+		code, err := d.ExecTask(ctx, h, &driver.ExecOptions{Command: cmd, Stdin: stdin, Stdout: &out, Stderr: &errOut})
+		closer.Stop()
+		_ = closeStdin.Close()
+		if err != nil || code != wantCode || out.Len() != 0 || !strings.Contains(errOut.String(), wantErr) || (wantErr == "" && errOut.Len() != 0) {
+			t.Fatalf("exec %d %v: code %d (want %d), err %v, stdout %q, stderr %q", n, cmd, code, wantCode, err, out.String(), errOut.String())
+		}
+	}
+	if n < runs/3 {
+		t.Fatalf("only %d of %d execs ran within the time bound", n, runs)
+	}
+	t.Logf("%d execs", n)
 }
