@@ -2,11 +2,12 @@
 // measured in one run on this machine:
 //   - submit → running for one container (p50, p90 over -runs runs), next to
 //     a bare Docker create+start of the same image;
-//   - the idle RSS of a dev agent.
+//   - the idle RSS of a dev agent;
+//   - submit → all running for larger counts, next to the engine creating
+//     and starting as many containers in parallel itself (parallel.go).
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -30,9 +31,33 @@ import (
 // manyCounts are the counts of the submit-to-all-running figures.
 var manyCounts = []int{10, 50}
 
+// manyRuns is how many times each count is measured.
+var manyRuns = 3
+
+// dataParent, when set, holds the agent's data dir (e.g. a tmpfs, to see
+// what the client's disk writes cost).
+var dataParent string
+
+// agentBin, when set, is the drover binary measured instead of one built
+// from this tree.
+var agentBin string
+
 func main() {
-	runs := flag.Int("runs", 20, "measurements per figure")
+	runs := flag.Int("runs", 20, "measurements of the submit -> running figure of one container")
+	flag.IntVar(&manyRuns, "many-runs", manyRuns, "measurements of each submit -> all running figure")
+	counts := flag.String("counts", "10,50", "counts of the submit -> all running figures, comma-separated")
+	flag.StringVar(&agentBin, "agent", "", "drover binary to measure (default: built from this tree), to compare two builds")
+	flag.StringVar(&dataParent, "data-dir", "", "directory in which the agent's data dir is made (default: the system's temporary directory)")
 	flag.Parse()
+	manyCounts = nil
+	for _, s := range strings.Split(*counts, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			fmt.Fprintf(os.Stderr, "bench: -counts: %q is not a positive count\n", s)
+			os.Exit(2)
+		}
+		manyCounts = append(manyCounts, n)
+	}
 	if err := run(*runs); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
@@ -49,9 +74,11 @@ func run(runs int) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	bin, err := devagent.Build(ctx, dir)
-	if err != nil {
-		return err
+	bin := agentBin
+	if bin == "" {
+		if bin, err = devagent.Build(ctx, dir); err != nil {
+			return err
+		}
 	}
 	docker, err := client.New(client.FromEnv)
 	if err != nil {
@@ -64,7 +91,14 @@ func run(runs int) error {
 		return fmt.Errorf("bare docker: %w", err)
 	}
 
-	agent, err := devagent.Start(ctx, bin, dir+"/data")
+	dataDir := dir + "/data"
+	if dataParent != "" {
+		if dataDir, err = os.MkdirTemp(dataParent, "drover-bench-data-"); err != nil {
+			return err
+		}
+		defer os.RemoveAll(dataDir)
+	}
+	agent, err := devagent.Start(ctx, bin, dataDir)
 	if err != nil {
 		return err
 	}
@@ -83,14 +117,19 @@ func run(runs int) error {
 	if err != nil {
 		return fmt.Errorf("submit to running: %w", err)
 	}
-	// Issue 6's figure: submit until every instance runs, for larger counts.
-	var many [][]time.Duration
+	// Issue 6's figure: submit until every instance runs, for larger
+	// counts, next to the engine doing the same starts without drover.
+	opts, err := droverOptions(ctx, docker, agent.Addr)
+	if err != nil {
+		return fmt.Errorf("reading drover's container options: %w", err)
+	}
+	var many []*manyResult
 	for _, count := range manyCounts {
-		d, err := measureSubmitToRunning(agent.Addr, 3, count)
+		r, err := measureMany(ctx, docker, agent.Addr, dir, opts, count, manyRuns)
 		if err != nil {
 			return fmt.Errorf("submit to all running, count %d: %w", count, err)
 		}
-		many = append(many, d)
+		many = append(many, r)
 	}
 
 	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
@@ -99,15 +138,40 @@ func run(runs int) error {
 	fmt.Fprintf(w, "drover submit -> running\t%s\t%s\t%.2fx\t<= 1.5x\n", pct(submit, 50), pct(submit, 90),
 		float64(pct(submit, 50))/float64(pct(bare, 50)))
 	fmt.Fprintf(w, "dev agent idle RSS\t%.1f MiB\t\t\t<= 60 MiB\n", float64(rss)/1024)
-	for i, count := range manyCounts {
+	if err := w.Flush(); err != nil {
+		return err
+	}
+
+	fmt.Printf("\nsubmit -> all running, %d runs each; each run measures the four rows back to back\n", manyRuns)
+	w = tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(w, "figure\tp50\tmax\tdrover / this (p50 of per-run ratios)\ttarget\n")
+	for _, r := range many {
 		target := ""
-		if count == 50 {
+		if r.count == 50 {
 			target = "<= 3.5s"
 		}
-		fmt.Fprintf(w, "submit -> all %d running (3 runs)\t%s\t%s\t%.2fx\t%s\n", count, pct(many[i], 50), pct(many[i], 90),
-			float64(pct(many[i], 50))/float64(pct(bare, 50)), target)
+		fmt.Fprintf(w, "drover: submit -> all %d running\t%s\t%s\t\t%s\n", r.count, pct(r.drover, 50), pct(r.drover, 100), target)
+		fmt.Fprintf(w, "  bare engine, %d create+start in parallel, drover's options\t%s\t%s\t%.2fx\t\n", r.count,
+			pct(r.bareSame, 50), pct(r.bareSame, 100), ratioP50(r.drover, r.bareSame))
+		fmt.Fprintf(w, "  bare engine, %d create+start in parallel, minimal options\t%s\t%s\t%.2fx\t\n", r.count,
+			pct(r.bareMin, 50), pct(r.bareMin, 100), ratioP50(r.drover, r.bareMin))
+		fmt.Fprintf(w, "  drover's docker driver alone, %d StartTask in parallel\t%s\t%s\t%.2fx\t\n", r.count,
+			pct(r.drvAlone, 50), pct(r.drvAlone, 100), ratioP50(r.drover, r.drvAlone))
+	}
+	for _, r := range many {
+		phaseRows(w, r)
 	}
 	return w.Flush()
+}
+
+// ratioP50 is the median of the per-run ratios a[i]/b[i].
+func ratioP50(a, b []time.Duration) float64 {
+	rs := make([]float64, len(a))
+	for i := range a {
+		rs[i] = float64(a[i]) / float64(b[i])
+	}
+	slices.Sort(rs)
+	return rs[(len(rs)-1)/2]
 }
 
 func pct(d []time.Duration, p int) time.Duration {
@@ -147,45 +211,20 @@ func measureBareDocker(ctx context.Context, docker *client.Client, runs int) ([]
 }
 
 // measureSubmitToRunning times PUT /v1/jobs until the client reports the
-// allocation running, following the allocation list with blocking queries.
+// allocations running, following the allocation list with blocking queries.
 func measureSubmitToRunning(addr string, runs, count int) ([]time.Duration, error) {
 	var out []time.Duration
 	for i := range runs {
 		id := fmt.Sprintf("bench-%d-%d", count, i)
-		job := &structs.Job{ID: id, Type: structs.JobTypeService, TaskGroups: []*structs.TaskGroup{{
-			Name:     "g",
-			Count:    count,
-			Networks: []*structs.NetworkResource{{DynamicPorts: []structs.Port{{Label: "http", To: 8080}}}},
-			Tasks: []*structs.Task{{
-				Name:      "t",
-				Driver:    "docker",
-				Config:    map[string]any{"image": demoimage.Ref("v1"), "ports": []any{"http"}},
-				Resources: &structs.Resources{CPU: 50, MemoryMB: 32},
-			}},
-		}}}
-		body, _ := json.Marshal(map[string]any{"Job": job})
 		start := time.Now()
-		resp, err := http.Post(addr+"/v1/jobs", "application/json", bytes.NewReader(body))
-		if err != nil {
+		if err := registerJob(addr, benchJob(id, count)); err != nil {
 			return nil, err
 		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return nil, fmt.Errorf("register: %s", resp.Status)
-		}
-		if err := waitAllocs(addr, id, count, structs.AllocClientStatusRunning); err != nil {
+		if _, err := waitAllocs(addr, id, count, structs.AllocClientStatusRunning); err != nil {
 			return nil, err
 		}
 		out = append(out, time.Since(start))
-		// Stop, and wait until everything stopped, so the next run does
-		// not compete with this one's teardown.
-		if err := deleteJob(addr, id, false); err != nil {
-			return nil, err
-		}
-		if err := waitAllocs(addr, id, count, structs.AllocClientStatusComplete); err != nil {
-			return nil, err
-		}
-		if err := deleteJob(addr, id, true); err != nil {
+		if err := stopJob(addr, id, count); err != nil {
 			return nil, err
 		}
 	}
@@ -203,33 +242,35 @@ func deleteJob(addr, id string, purge bool) error {
 }
 
 // waitAllocs follows a job's allocations with blocking queries until n of
-// them have the client status.
-func waitAllocs(addr, jobID string, n int, status string) error {
+// them have the client status, and returns when the bench first saw each
+// with it.
+func waitAllocs(addr, jobID string, n int, status string) (map[string]time.Time, error) {
 	var index uint64
+	seen := map[string]time.Time{}
 	deadline := time.Now().Add(time.Minute)
 	for time.Now().Before(deadline) {
 		resp, err := http.Get(fmt.Sprintf("%s/v1/job/%s/allocations?index=%d&wait=10s", addr, jobID, index))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		var allocs []*structs.AllocListStub
 		err = json.NewDecoder(resp.Body).Decode(&allocs)
 		resp.Body.Close()
 		if err != nil {
-			return err
+			return nil, err
 		}
+		now := time.Now()
 		index, _ = strconv.ParseUint(resp.Header.Get("X-Nomad-Index"), 10, 64)
-		got := 0
 		for _, a := range allocs {
-			if a.ClientStatus == status {
-				got++
+			if _, ok := seen[a.ID]; !ok && a.ClientStatus == status {
+				seen[a.ID] = now
 			}
 		}
-		if got >= n {
-			return nil
+		if len(seen) >= n {
+			return seen, nil
 		}
 	}
-	return fmt.Errorf("job %s: %d allocations not %s within a minute", jobID, n, status)
+	return nil, fmt.Errorf("job %s: %d allocations not %s within a minute", jobID, n, status)
 }
 
 func waitReadyNode(addr string) error {

@@ -8,12 +8,15 @@ import (
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/drover-project/drover/client/driver"
+	"github.com/drover-project/drover/structs"
 	"github.com/moby/moby/client"
 )
 
-// StartTask implements driver.Driver: it makes sure the image is present,
-// creates the container, opens the log files, starts the container and
-// begins copying its output.
+// StartTask implements driver.Driver: it creates the container (pulling
+// the image as its pull policy says), opens the log files, starts the
+// container and begins copying its output. A start whose image is present
+// costs the engine three calls: create, start, and the log stream that
+// follows the output (WaitTask adds the wait).
 func (d *Driver) StartTask(ctx context.Context, cfg *driver.TaskConfig) (*driver.TaskHandle, error) {
 	if cfg == nil {
 		return nil, errors.New("docker: nil task config")
@@ -29,30 +32,11 @@ func (d *Driver) StartTask(ctx context.Context, cfg *driver.TaskConfig) (*driver
 	cfg = d.withDefaultDNS(cfg, topts) // dns.go
 	topts.apply(cfg, cc, hc)
 	d.labelNode(cc)
-	if err := d.ensureImage(ctx, cfg, topts); err != nil {
-		return nil, err
-	}
 
 	name := ContainerName(cfg)
-	opts := client.ContainerCreateOptions{Name: name, Config: cc, HostConfig: hc}
-	// The create is not cancelled midway: an aborted request may still
-	// create the container after the engine has answered nothing, leaving
-	// one that nobody starts or removes. It is bounded instead, and a
-	// cancellation that came meanwhile is honoured right after.
-	createCtx, cancelCreate := context.WithTimeout(context.WithoutCancel(ctx), createTimeout)
-	defer cancelCreate()
-	created, err := d.cli.ContainerCreate(createCtx, opts)
-	if cerrdefs.IsConflict(err) {
-		// The name is taken by this task's previous container: a restart,
-		// or a client that died between creating a container and recording
-		// its handle. The new start supersedes it.
-		if err := d.removeStale(createCtx, name, cfg.AllocID); err != nil {
-			return nil, err
-		}
-		created, err = d.cli.ContainerCreate(createCtx, opts)
-	}
+	created, err := d.createContainer(ctx, cfg, topts, client.ContainerCreateOptions{Name: name, Config: cc, HostConfig: hc})
 	if err != nil {
-		return nil, fmt.Errorf("docker: create container %s: %w", name, err)
+		return nil, err
 	}
 	if ctx.Err() != nil {
 		d.removeAfterFailedStart(created.ID)
@@ -86,6 +70,61 @@ func (d *Driver) StartTask(ctx context.Context, cfg *driver.TaskConfig) (*driver
 	}, nil
 }
 
+// createContainer creates the task's container, making its image
+// available as the pull policy says. With a policy that takes an image
+// already present (if_not_present, never), the create itself tells whether
+// the image is there: a start then costs the engine no separate image
+// inspect, and only a create that fails for want of the image goes through
+// ensureImage (which pulls, or fails the task under never).
+//
+// The create is not cancelled midway: an aborted request may still create
+// the container after the engine has answered nothing, leaving one that
+// nobody starts or removes. It is bounded instead, and the caller honours
+// a cancellation that came meanwhile.
+func (d *Driver) createContainer(ctx context.Context, cfg *driver.TaskConfig, topts *taskOptions,
+	opts client.ContainerCreateOptions) (client.ContainerCreateResult, error) {
+	ensured := false
+	if topts.pullPolicy == structs.PullAlways {
+		if err := d.ensureImage(ctx, cfg, topts); err != nil {
+			return client.ContainerCreateResult{}, err
+		}
+		ensured = true
+	}
+	replaced := false
+	for {
+		createCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), createTimeout)
+		created, err := d.cli.ContainerCreate(createCtx, opts)
+		switch {
+		case cerrdefs.IsNotFound(err) && !ensured:
+			// Most likely the image is missing; ensureImage finds out.
+			// If the image is there after all, the next create reports
+			// what else was not found.
+			cancel()
+			ensured = true
+			if err := d.ensureImage(ctx, cfg, topts); err != nil {
+				return client.ContainerCreateResult{}, err
+			}
+			continue
+		case cerrdefs.IsConflict(err) && !replaced:
+			// The name is taken by this task's previous container: a
+			// restart, or a client that died between creating a container
+			// and recording its handle. The new start supersedes it.
+			replaced = true
+			err = d.removeStale(createCtx, opts.Name, cfg.AllocID)
+			cancel()
+			if err != nil {
+				return client.ContainerCreateResult{}, err
+			}
+			continue
+		}
+		cancel()
+		if err != nil {
+			return client.ContainerCreateResult{}, fmt.Errorf("docker: create container %s: %w", opts.Name, err)
+		}
+		return created, nil
+	}
+}
+
 // removeStale removes the container holding name, after checking it
 // belongs to the same allocation: a container of another owner that
 // happens to have the name is not ours to remove.
@@ -106,7 +145,8 @@ func (d *Driver) removeStale(ctx context.Context, name, allocID string) error {
 	return nil
 }
 
-// createTimeout bounds a container create, which is never cancelled midway.
+// createTimeout bounds a container create, which is never cancelled midway
+// (and the removal of a stale container before it).
 const createTimeout = 2 * time.Minute
 
 // removeAfterFailedStart cleans up a container (by ID or name) that was
