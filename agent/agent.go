@@ -97,6 +97,8 @@ func (a *Agent) start(ctx context.Context) error {
 			RaftSnapshotThreshold: cfg.Server.RaftSnapshotThreshold,
 			RaftSnapshotInterval:  cfg.Server.RaftSnapshotInterval,
 			RaftTrailingLogs:      cfg.Server.RaftTrailingLogs,
+			// Scheduling workers on the leader (0: one per core).
+			NumSchedulers: cfg.Server.NumSchedulers,
 		}
 		// Heartbeat TTLs scaled to the cluster, plus grace (config_client.go).
 		scfg.Heartbeat = cfg.Server.Heartbeat.policy()

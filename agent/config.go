@@ -72,6 +72,9 @@ type ServerConfig struct {
 	RaftTrailingLogs      uint64
 	// Heartbeats: see config_client.go.
 	Heartbeat HeartbeatConfig
+	// NumSchedulers is how many scheduling workers the server runs while
+	// it leads (num_schedulers); 0 means one per core.
+	NumSchedulers int
 }
 
 // ClientConfig is the `client` block.
@@ -164,6 +167,8 @@ type fileServer struct {
 	HeartbeatGrace         *string  `hcl:"heartbeat_grace,optional"`
 	MinHeartbeatTTL        *string  `hcl:"min_heartbeat_ttl,optional"`
 	MaxHeartbeatsPerSecond *float64 `hcl:"max_heartbeats_per_second,optional"`
+
+	NumSchedulers *int `hcl:"num_schedulers,optional"`
 }
 
 type fileClient struct {
@@ -225,6 +230,12 @@ func (c *Config) loadConfig(filename string, src []byte) error {
 	if s := fc.Server; s != nil {
 		set(&c.Server.Enabled, s.Enabled)
 		set(&c.Server.BootstrapExpect, s.BootstrapExpect)
+		if n := s.NumSchedulers; n != nil && *n < 1 {
+			// Nomad's 0 keeps a server out of scheduling; drover's workers
+			// run only on the leader, so 0 would stop all scheduling.
+			return fmt.Errorf("%s: server.num_schedulers = %d: want 1 or more (unset: one per core)", filename, *n)
+		}
+		set(&c.Server.NumSchedulers, s.NumSchedulers)
 	}
 	if cl := fc.Client; cl != nil {
 		set(&c.Client.Enabled, cl.Enabled)

@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -21,7 +23,15 @@ func (s *Server) monitorLeadership() {
 		select {
 		case isLeader := <-s.leaderCh:
 			if isLeader {
-				if err := s.establishLeadership(); err != nil {
+				switch err := s.establishLeadership(); {
+				case err == nil:
+				case errors.Is(err, errServerShutdown):
+					s.revokeLeadership()
+					return
+				case errors.Is(err, errLostLeadership):
+					s.log.Warn("lost leadership before it was established")
+					s.revokeLeadership()
+				default:
 					s.log.Error("failed to establish leadership; stepping down", "error", err)
 					s.revokeLeadership()
 					s.handOverLeadership()
@@ -38,11 +48,21 @@ func (s *Server) monitorLeadership() {
 // establishLeadership waits until this server's state holds every committed
 // entry, then rebuilds the broker from it and starts the leader's loops.
 func (s *Server) establishLeadership() error {
-	if err := s.raft.Barrier(time.Minute).Error(); err != nil {
+	err := awaitBarrier(s.raft.Barrier(barrierTimeout), barrierTimeout, leadershipCheckInterval,
+		s.shutdownCh, func() bool { return s.raft.State() == raft.Leader })
+	if err != nil {
 		return err
 	}
 	s.leaderMu.Lock()
 	defer s.leaderMu.Unlock()
+	// Shutdown closes shutdownCh before it takes leaderMu to revoke
+	// leadership: checked under the lock, either Shutdown has not revoked
+	// yet (and will stop what starts here) or we see the channel closed.
+	select {
+	case <-s.shutdownCh:
+		return errServerShutdown
+	default:
+	}
 	if s.leaderCancel != nil {
 		return nil // already leading
 	}
@@ -55,6 +75,9 @@ func (s *Server) establishLeadership() error {
 		return err
 	}
 
+	// Plans are handed to raft in order and checked while the previous
+	// ones commit (planapply.Applier.Pipeline).
+	s.planner.Pipeline(s.submitPlan)
 	s.leaderWG.Add(1)
 	go func() {
 		defer s.leaderWG.Done()
@@ -104,12 +127,59 @@ func (s *Server) establishLeadership() error {
 	return nil
 }
 
+// barrierTimeout bounds how long a new leader waits for its state to hold
+// every committed entry; leadershipCheckInterval is how often it checks
+// meanwhile that it still leads.
+const (
+	barrierTimeout          = time.Minute
+	leadershipCheckInterval = 100 * time.Millisecond
+)
+
+var (
+	errServerShutdown = errors.New("server is shutting down")
+	errLostLeadership = errors.New("lost leadership while establishing it")
+)
+
+// awaitBarrier waits for a raft barrier future, but gives up when the
+// server shuts down, when isLeader turns false (checked every check), or
+// after timeout. raft.Barrier's own timeout bounds only the enqueueing: a
+// barrier queued in raft's buffered apply channel just before raft shuts
+// down is never answered, and waiting on it alone hung Shutdown.
+func awaitBarrier(f raft.Future, timeout, check time.Duration, shutdown <-chan struct{}, isLeader func() bool) error {
+	done := make(chan error, 1)
+	go func() { done <- f.Error() }() // ends when raft answers, if ever
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	tick := time.NewTicker(check)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-done:
+			if err != nil {
+				return fmt.Errorf("raft barrier: %w", err)
+			}
+			return nil
+		case <-shutdown:
+			return errServerShutdown
+		case <-deadline.C:
+			return fmt.Errorf("raft barrier: not applied within %s", timeout)
+		case <-tick.C:
+			if !isLeader() {
+				return errLostLeadership
+			}
+		}
+	}
+}
+
 // revokeLeadership stops everything establishLeadership started.
+// It holds leaderMu until they have stopped, so a second caller (Shutdown
+// while monitorLeadership steps down) returns only once they are gone, and
+// Shutdown never stops raft under goroutines still waiting on it.
 func (s *Server) revokeLeadership() {
 	s.leaderMu.Lock()
+	defer s.leaderMu.Unlock()
 	cancel := s.leaderCancel
 	s.leaderCancel = nil
-	s.leaderMu.Unlock()
 	if cancel == nil {
 		return
 	}
@@ -190,5 +260,35 @@ func (s *Server) handOverLeadership() {
 			s.log.Warn("leadership transfer failed", "error", err)
 		}
 	case <-s.shutdownCh:
+	}
+}
+
+// submitPlan hands a write to raft now and returns a wait for its outcome,
+// for the plan applier: writes submitted one after another commit in that
+// order. The outcome is read as apply reads it (forward.go).
+func (s *Server) submitPlan(t fsm.MessageType, req any) func() (uint64, error) {
+	if s.raft.State() != raft.Leader {
+		err := fmt.Errorf("%w: this server is not the leader", structs.ErrNoLeader)
+		return func() (uint64, error) { return 0, err }
+	}
+	buf, err := fsm.Encode(t, req)
+	if err != nil {
+		return func() (uint64, error) { return 0, err }
+	}
+	f := s.applier.foreground(buf)
+	return func() (uint64, error) {
+		if err := f.Error(); err != nil {
+			switch {
+			case errors.Is(err, raft.ErrNotLeader), errors.Is(err, raft.ErrLeadershipTransferInProgress):
+				return 0, fmt.Errorf("%w: this server is not the leader (%v)", structs.ErrNoLeader, err)
+			case errors.Is(err, raft.ErrLeadershipLost), errors.Is(err, raft.ErrRaftShutdown):
+				return 0, fmt.Errorf("%w: leadership changed while committing %s (%v); it may or may not have been applied", structs.ErrOutcomeUnknown, t, err)
+			}
+			return 0, fmt.Errorf("raft apply: %w", err)
+		}
+		if err, ok := f.Response().(error); ok && err != nil {
+			return 0, err
+		}
+		return f.Index(), nil
 	}
 }

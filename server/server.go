@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -49,7 +50,8 @@ type Config struct {
 	Bootstrap bool
 	// DevMode shortens Raft timeouts for a one-process cluster.
 	DevMode bool
-	// NumSchedulers is how many scheduling workers run on the leader.
+	// NumSchedulers is how many scheduling workers run on the leader; 0
+	// means one per core (runtime.NumCPU).
 	NumSchedulers int
 	// HeartbeatTTL is how long a client may stay silent before it is down.
 	HeartbeatTTL time.Duration
@@ -135,7 +137,8 @@ func New(cfg Config) (*Server, error) {
 		cfg.Logger = logging.Discard()
 	}
 	if cfg.NumSchedulers <= 0 {
-		cfg.NumSchedulers = 2
+		// As Nomad's num_schedulers: one worker per core by default.
+		cfg.NumSchedulers = runtime.NumCPU()
 	}
 	if cfg.HeartbeatTTL == 0 {
 		cfg.HeartbeatTTL = 10 * time.Second
@@ -375,6 +378,11 @@ func (s *Server) Peers() ([]string, error) {
 func (s *Server) Shutdown() error {
 	var err error
 	s.shutdownOnce.Do(func() {
+		// The order matters: closing shutdownCh first aborts a leadership
+		// being established (its raft barrier wait and its start under
+		// leaderMu); the leader's goroutines are then stopped while raft
+		// still runs, since raft never answers a future queued while it
+		// shuts down; only then is raft stopped.
 		close(s.shutdownCh)
 		s.stopRPC()
 		s.revokeLeadership()

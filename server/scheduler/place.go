@@ -14,6 +14,7 @@ import (
 const (
 	dimensionCPU    = "cpu"
 	dimensionMemory = "memory"
+	dimensionDisk   = "disk"
 )
 
 // groupPlacer chooses nodes for the allocations of one task group within
@@ -33,6 +34,7 @@ type groupPlacer struct {
 	filters *structs.AllocMetric
 	askCPU  int64
 	askMem  int64
+	askDisk int64
 	// config is the cluster's scheduler configuration.
 	config *structs.SchedulerConfiguration
 	// The rules that depend on where the job's other allocations are.
@@ -48,7 +50,7 @@ func newGroupPlacer(eval *structs.Evaluation, job *structs.Job, tg *structs.Task
 	rng.Shuffle(len(feasible), func(i, j int) { feasible[i], feasible[j] = feasible[j], feasible[i] })
 	cpu, mem := groupAsk(tg)
 	return &groupPlacer{eval: eval, job: job, tg: tg, usage: usage, rng: rng, clock: clock,
-		nodes: feasible, limit: candidateLimit(len(feasible)), filters: filters, askCPU: cpu, askMem: mem,
+		nodes: feasible, limit: candidateLimit(len(feasible)), filters: filters, askCPU: cpu, askMem: mem, askDisk: groupDisk(tg),
 		config: config, allocs: allocs, distinct: distinctRules(job, tg), affinity: newAffinityScorer(job, tg, newMatcher()),
 		spread: newSpreadScorer(job, tg, allocs, feasible)}
 }
@@ -142,6 +144,12 @@ func (p *groupPlacer) rank(node *structs.Node, metric *structs.AllocMetric) (*ca
 		metric.ExhaustedNode(node.NodeClass, dimensionMemory)
 		return nil, nil
 	}
+	// As Nomad, the ephemeral disk is not enforced at run time but counts
+	// in placement: the node must have room for all its allocations'.
+	if capDisk, ok := nodeDisk(node); ok && u.diskMB+p.askDisk > capDisk {
+		metric.ExhaustedNode(node.NodeClass, dimensionDisk)
+		return nil, nil
+	}
 	ports, dim := assignPorts(p.tg, node, u.ports, p.rng)
 	if dim != "" {
 		metric.ExhaustedNode(node.NodeClass, dim)
@@ -233,7 +241,6 @@ func (t *topCandidates) add(c *candidate) {
 func (p *groupPlacer) allocation(req placeRequest, c *candidate, metric *structs.AllocMetric) *structs.Allocation {
 	now := p.clock().UnixNano()
 	tasks := make(map[string]*structs.AllocatedTaskResources, len(p.tg.Tasks))
-	var disk int64
 	for _, t := range p.tg.Tasks {
 		r := resourcesOf(t)
 		// memory_max counts only when the cluster allows oversubscription.
@@ -245,7 +252,6 @@ func (p *groupPlacer) allocation(req placeRequest, c *candidate, metric *structs
 			Cpu:    structs.AllocatedCpuResources{CpuShares: int64(r.CPU)},
 			Memory: structs.AllocatedMemoryResources{MemoryMB: int64(r.MemoryMB), MemoryMaxMB: maxMB},
 		}
-		disk += int64(r.DiskMB)
 	}
 	a := &structs.Allocation{
 		ID:        uuid.NewString(),
@@ -259,7 +265,7 @@ func (p *groupPlacer) allocation(req placeRequest, c *candidate, metric *structs
 		TaskGroup: p.tg.Name,
 		AllocatedResources: &structs.AllocatedResources{
 			Tasks:  tasks,
-			Shared: structs.AllocatedSharedResources{Networks: c.ports.networks, Ports: c.ports.ports, DiskMB: disk},
+			Shared: structs.AllocatedSharedResources{Networks: c.ports.networks, Ports: c.ports.ports, DiskMB: p.askDisk},
 		},
 		DesiredStatus: structs.AllocDesiredStatusRun,
 		ClientStatus:  structs.AllocClientStatusPending,

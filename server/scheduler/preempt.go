@@ -29,6 +29,11 @@ func (p *groupPlacer) evictionsFor(node *structs.Node) ([]*structs.Allocation, e
 	capCPU, capMem := nodeCapacity(node)
 	needCPU := u.cpu + p.askCPU - capCPU
 	needMem := u.memMB + p.askMem - capMem
+	var needDisk int64 // 0 for a node whose disk is not counted
+	capDisk, diskChecked := nodeDisk(node)
+	if diskChecked {
+		needDisk = u.diskMB + p.askDisk - capDisk
+	}
 	needPorts := map[int]bool{}
 	for _, nw := range p.tg.Networks {
 		for _, port := range nw.ReservedPorts {
@@ -37,10 +42,10 @@ func (p *groupPlacer) evictionsFor(node *structs.Node) ([]*structs.Allocation, e
 			}
 		}
 	}
-	if p.askCPU > capCPU || p.askMem > capMem {
+	if p.askCPU > capCPU || p.askMem > capMem || (diskChecked && p.askDisk > capDisk) {
 		return nil, nil // too big for the node even if it were empty
 	}
-	if needCPU <= 0 && needMem <= 0 && len(needPorts) == 0 {
+	if needCPU <= 0 && needMem <= 0 && needDisk <= 0 && len(needPorts) == 0 {
 		return nil, nil
 	}
 
@@ -68,11 +73,11 @@ func (p *groupPlacer) evictionsFor(node *structs.Node) ([]*structs.Allocation, e
 	})
 
 	satisfied := func(set []*structs.Allocation) bool {
-		cpu, mem := needCPU, needMem
+		cpu, mem, disk := needCPU, needMem, needDisk
 		ports := map[int]bool{}
 		for _, a := range set {
 			c, m := allocResources(a)
-			cpu, mem = cpu-c, mem-m
+			cpu, mem, disk = cpu-c, mem-m, disk-allocDisk(a)
 			for _, port := range allocPorts(a) {
 				ports[port] = true
 			}
@@ -82,16 +87,16 @@ func (p *groupPlacer) evictionsFor(node *structs.Node) ([]*structs.Allocation, e
 				return false
 			}
 		}
-		return cpu <= 0 && mem <= 0
+		return cpu <= 0 && mem <= 0 && disk <= 0
 	}
 	helps := func(a *structs.Allocation, set []*structs.Allocation) bool {
-		cpu, mem := needCPU, needMem
+		cpu, mem, disk := needCPU, needMem, needDisk
 		for _, b := range set {
 			c, m := allocResources(b)
-			cpu, mem = cpu-c, mem-m
+			cpu, mem, disk = cpu-c, mem-m, disk-allocDisk(b)
 		}
 		c, m := allocResources(a)
-		if (cpu > 0 && c > 0) || (mem > 0 && m > 0) {
+		if (cpu > 0 && c > 0) || (mem > 0 && m > 0) || (disk > 0 && allocDisk(a) > 0) {
 			return true
 		}
 		return slices.ContainsFunc(allocPorts(a), func(port int) bool { return needPorts[port] })

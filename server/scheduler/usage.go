@@ -12,6 +12,8 @@ import (
 type nodeUsage struct {
 	cpu   int64
 	memMB int64
+	// diskMB is the allocations' ephemeral disks.
+	diskMB int64
 	// ports counts the allocations holding each host port (one, unless
 	// the state already holds a conflict).
 	ports map[int]int
@@ -87,6 +89,7 @@ func (t *usageTracker) apply(u *nodeUsage, a *structs.Allocation, sign int) {
 	cpu, mem := allocResources(a)
 	u.cpu += int64(sign) * cpu
 	u.memMB += int64(sign) * mem
+	u.diskMB += int64(sign) * allocDisk(a)
 	for _, p := range allocPorts(a) {
 		u.ports[p] += sign
 		if u.ports[p] <= 0 {
@@ -158,6 +161,47 @@ func groupAsk(tg *structs.TaskGroup) (cpu, memMB int64) {
 		memMB += int64(r.MemoryMB)
 	}
 	return cpu, memMB
+}
+
+// allocDisk is the ephemeral disk (MB) the allocation holds: what the
+// scheduler reserved for it, or without that record, its group's
+// ephemeral_disk size.
+func allocDisk(a *structs.Allocation) int64 {
+	if r := a.AllocatedResources; r != nil && r.Shared.DiskMB > 0 {
+		return r.Shared.DiskMB
+	}
+	// Allocations placed before the ephemeral disk was recorded (or
+	// written by another tool) hold their group's.
+	if tg := a.Job.LookupTaskGroup(a.TaskGroup); tg != nil {
+		return groupDisk(tg)
+	}
+	return 0
+}
+
+// groupDisk is the group's ephemeral disk size in MB, with Nomad's default
+// when the job does not say.
+func groupDisk(tg *structs.TaskGroup) int64 {
+	if d := tg.EphemeralDisk; d != nil && d.SizeMB > 0 {
+		return int64(d.SizeMB)
+	}
+	return structs.DefaultEphemeralDiskMB
+}
+
+// nodeDisk is the disk (MB) the node offers to allocations' ephemeral
+// disks: what it reports less what it reserves. checked is false for a
+// node that reports no disk size at all (a node registered by a tool that
+// does not fingerprint disk), whose disk is then not counted, so that
+// such a node does not refuse every allocation; drover's clients always
+// report their free disk.
+func nodeDisk(n *structs.Node) (diskMB int64, checked bool) {
+	if n.NodeResources == nil || n.NodeResources.Disk.DiskMB <= 0 {
+		return 0, false
+	}
+	diskMB = n.NodeResources.Disk.DiskMB
+	if r := n.ReservedResources; r != nil {
+		diskMB -= r.Disk.DiskMB
+	}
+	return diskMB, true
 }
 
 // nodeCapacity is what the node offers to allocations: its resources less

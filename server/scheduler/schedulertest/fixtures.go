@@ -9,7 +9,7 @@ import (
 )
 
 // Node returns a ready node in dc1 and the default pool with 4000 MHz of
-// cpu, 8192 MB of memory and a healthy docker driver.
+// cpu, 8192 MB of memory, 100 GiB of disk and a healthy docker driver.
 func Node(id string) *structs.Node {
 	return &structs.Node{
 		ID:         id,
@@ -20,6 +20,7 @@ func Node(id string) *structs.Node {
 		NodeResources: &structs.NodeResources{
 			Cpu:    structs.NodeCpuResources{CpuShares: 4000, TotalCpuCores: 4},
 			Memory: structs.NodeMemoryResources{MemoryMB: 8192},
+			Disk:   structs.NodeDiskResources{DiskMB: 100 * 1024},
 		},
 		Drivers: map[string]*structs.DriverInfo{
 			"docker": {Detected: true, Healthy: true},
@@ -71,6 +72,10 @@ func Alloc(job *structs.Job, index int, node *structs.Node) *structs.Allocation 
 			Memory: structs.AllocatedMemoryResources{MemoryMB: int64(t.Resources.MemoryMB)},
 		}
 	}
+	diskMB := int64(structs.DefaultEphemeralDiskMB)
+	if tg.EphemeralDisk != nil && tg.EphemeralDisk.SizeMB > 0 {
+		diskMB = int64(tg.EphemeralDisk.SizeMB)
+	}
 	var ports []structs.AllocatedPortMapping
 	for _, nw := range tg.Networks {
 		for _, p := range nw.ReservedPorts {
@@ -87,7 +92,7 @@ func Alloc(job *structs.Job, index int, node *structs.Node) *structs.Allocation 
 		JobID:              job.ID,
 		Job:                job,
 		TaskGroup:          tg.Name,
-		AllocatedResources: &structs.AllocatedResources{Tasks: tasks, Shared: structs.AllocatedSharedResources{Ports: ports}},
+		AllocatedResources: &structs.AllocatedResources{Tasks: tasks, Shared: structs.AllocatedSharedResources{Ports: ports, DiskMB: diskMB}},
 		DesiredStatus:      structs.AllocDesiredStatusRun,
 		ClientStatus:       structs.AllocClientStatusRunning,
 	}

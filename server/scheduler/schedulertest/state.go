@@ -193,8 +193,8 @@ func (s *State) CheckFit() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	type load struct {
-		cpu, mem int64
-		ports    map[int]string
+		cpu, mem, disk int64
+		ports          map[int]string
 	}
 	loads := map[string]*load{}
 	for _, a := range s.sorted(func(a *structs.Allocation) bool { return !a.Terminal() }) {
@@ -208,6 +208,7 @@ func (s *State) CheckFit() error {
 				l.cpu += t.Cpu.CpuShares
 				l.mem += t.Memory.MemoryMB
 			}
+			l.disk += r.Shared.DiskMB
 			for _, p := range r.Shared.Ports {
 				if other, ok := l.ports[p.Value]; ok {
 					return fmt.Errorf("node %s: port %d held by %s and %s", a.NodeID, p.Value, other, a.Name)
@@ -231,6 +232,16 @@ func (s *State) CheckFit() error {
 		}
 		if l.cpu > cpu || l.mem > mem {
 			return fmt.Errorf("node %s overcommitted: cpu %d/%d MHz, memory %d/%d MB", id, l.cpu, cpu, l.mem, mem)
+		}
+		// A node that reports no disk is not checked on disk.
+		if r := n.NodeResources; r != nil && r.Disk.DiskMB > 0 {
+			disk := r.Disk.DiskMB
+			if rr := n.ReservedResources; rr != nil {
+				disk -= rr.Disk.DiskMB
+			}
+			if l.disk > disk {
+				return fmt.Errorf("node %s overcommitted: disk %d/%d MB", id, l.disk, disk)
+			}
 		}
 	}
 	return nil

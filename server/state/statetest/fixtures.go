@@ -49,7 +49,7 @@ func Node(id string) *structs.Node {
 		NodeResources: &structs.NodeResources{
 			Cpu:      structs.NodeCpuResources{CpuShares: 4000, TotalCpuCores: 4},
 			Memory:   structs.NodeMemoryResources{MemoryMB: 8192},
-			Disk:     structs.NodeDiskResources{DiskMB: 10000},
+			Disk:     structs.NodeDiskResources{DiskMB: 100 * 1024},
 			Networks: []*structs.NetworkResource{{Mode: "host", IP: "127.0.0.1"}},
 		},
 		Drivers: map[string]*structs.DriverInfo{
