@@ -42,8 +42,24 @@ func (s *Server) applyWith(submit func([]byte) raft.ApplyFuture, t fsm.MessageTy
 	if err != nil {
 		return 0, err
 	}
-	f := submit(buf)
-	if err := f.Error(); err != nil {
+	return s.applyResult(t, submit(buf))
+}
+
+// applyResult waits for an apply to commit and says what became of it:
+// refused before it entered the log (no leader), caught by a leadership
+// change (outcome unknown), or applied, with the FSM's own error if any.
+// raft never answers a future still queued when it shuts down, so the
+// wait also ends with the server's shutdown, as an unknown outcome.
+func (s *Server) applyResult(t fsm.MessageType, f raft.ApplyFuture) (uint64, error) {
+	done := make(chan error, 1)
+	go func() { done <- f.Error() }()
+	var err error
+	select {
+	case err = <-done:
+	case <-s.shutdownCh:
+		return 0, fmt.Errorf("%w: the server shut down while committing %s; it may or may not have been applied", structs.ErrOutcomeUnknown, t)
+	}
+	if err != nil {
 		switch {
 		case errors.Is(err, raft.ErrNotLeader), errors.Is(err, raft.ErrLeadershipTransferInProgress):
 			// Refused before it entered the log.

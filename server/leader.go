@@ -276,19 +276,5 @@ func (s *Server) submitPlan(t fsm.MessageType, req any) func() (uint64, error) {
 		return func() (uint64, error) { return 0, err }
 	}
 	f := s.applier.foreground(buf)
-	return func() (uint64, error) {
-		if err := f.Error(); err != nil {
-			switch {
-			case errors.Is(err, raft.ErrNotLeader), errors.Is(err, raft.ErrLeadershipTransferInProgress):
-				return 0, fmt.Errorf("%w: this server is not the leader (%v)", structs.ErrNoLeader, err)
-			case errors.Is(err, raft.ErrLeadershipLost), errors.Is(err, raft.ErrRaftShutdown):
-				return 0, fmt.Errorf("%w: leadership changed while committing %s (%v); it may or may not have been applied", structs.ErrOutcomeUnknown, t, err)
-			}
-			return 0, fmt.Errorf("raft apply: %w", err)
-		}
-		if err, ok := f.Response().(error); ok && err != nil {
-			return 0, err
-		}
-		return f.Index(), nil
-	}
+	return func() (uint64, error) { return s.applyResult(t, f) }
 }
