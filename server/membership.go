@@ -350,10 +350,13 @@ func (s *Server) Leave() error {
 			}
 		}
 	}
-	if s.IsLeader() && voters > 1 {
+	removeSelf := func() {
 		if err := s.raft.RemoveServer(s.localID, 0, 0).Error(); err != nil {
 			s.log.Error("leader could not remove itself from the raft configuration", "error", err)
 		}
+	}
+	if s.IsLeader() && voters > 1 {
+		removeSelf()
 	}
 	if err := s.members.Leave(leaveWait); err != nil {
 		return fmt.Errorf("gossip leave: %w", err)
@@ -365,6 +368,13 @@ func (s *Server) Leave() error {
 	for time.Now().Before(deadline) {
 		if !s.inRaftConfiguration() {
 			return nil
+		}
+		// Leadership may come to this server after it looked above (or
+		// its removal may have failed): the leader's autopilot never
+		// removes the leader itself, so it would stay in the
+		// configuration, and lead, until it shuts down.
+		if s.IsLeader() {
+			removeSelf()
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

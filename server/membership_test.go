@@ -1,8 +1,13 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -168,23 +173,42 @@ func TestThreeServersFormAClusterAndSurviveTheLeader(t *testing.T) {
 	// A fresh server joining later is added as a voter.
 	s4 := startGossipServer(t, "s4", 3, []string{newLeader.GossipAddr()})
 	waitFor(t, "s4 to become a voter", func() bool { return votersAre(newLeader, append(rest, s4)...) })
-	waitFor(t, "s4 to follow the leader", func() bool { return s4.Leader() == newLeader.RPCAddr() })
+	// Leadership may move under load (500ms Raft timeouts), so the leader
+	// is looked up again rather than assumed to be newLeader.
+	three := append(slices.Clone(rest), s4)
+	waitFor(t, "s4 to follow the leader", func() bool { l := oneLeaderNow(three); return l != "" && s4.Leader() == l })
 	waitFor(t, "s4 to catch up", func() bool {
 		nodes, err := s4.State().Nodes(nil)
 		return err == nil && len(nodes) == 2
 	})
 
 	// The leader leaves on purpose: it takes itself out, another leads.
-	if err := newLeader.Leave(); err != nil {
+	leaver := oneLeader(t, three)
+	if err := leaver.Leave(); err != nil {
 		t.Fatal(err)
 	}
-	newLeader.Shutdown()
-	remaining := append(without(rest, newLeader), s4)
+	leaver.Shutdown()
+	remaining := without(three, leaver)
 	third := oneLeader(t, remaining)
 	waitFor(t, "two voters after the leader left", func() bool { return votersAre(third, remaining...) })
-	if st := memberStatus(third, newLeader.memberName()); st != "left" {
-		t.Fatalf("status of the leader that left: %q", st)
+	// The leader took itself out of the Raft configuration before it
+	// gossiped its leave, so the leave may reach third only after that.
+	waitFor(t, "the leader that left to show as left", func() bool { return memberStatus(third, leaver.memberName()) == "left" })
+}
+
+// oneLeaderNow is the RPC address of the one server of servers that leads
+// now, or "" when none or several do.
+func oneLeaderNow(servers []*Server) string {
+	addr := ""
+	for _, s := range servers {
+		if s.IsLeader() {
+			if addr != "" {
+				return ""
+			}
+			addr = s.RPCAddr()
+		}
 	}
+	return addr
 }
 
 // TestForceLeaveAndGracefulLeave: a failed server can be forced out of the
@@ -192,10 +216,11 @@ func TestThreeServersFormAClusterAndSurviveTheLeader(t *testing.T) {
 func TestForceLeaveAndGracefulLeave(t *testing.T) {
 	// No dead-server cleanup here: only force-leave may remove the failed one.
 	noCleanup := func(c *Config) { c.Autopilot = &AutopilotConfig{} }
-	s1 := startGossipServer(t, "s1", 3, nil, noCleanup)
+	logs := keepLogs(t)
+	s1 := startGossipServer(t, "s1", 3, nil, noCleanup, logs("s1"))
 	join := []string{s1.GossipAddr()}
-	s2 := startGossipServer(t, "s2", 3, join, noCleanup)
-	s3 := startGossipServer(t, "s3", 3, join, noCleanup)
+	s2 := startGossipServer(t, "s2", 3, join, noCleanup, logs("s2"))
+	s3 := startGossipServer(t, "s3", 3, join, noCleanup, logs("s3"))
 	servers := []*Server{s1, s2, s3}
 	leader := oneLeader(t, servers)
 	waitFor(t, "three voters", func() bool { return votersAre(leader, s1, s2, s3) })
@@ -212,6 +237,9 @@ func TestForceLeaveAndGracefulLeave(t *testing.T) {
 	if err := leader.ForceLeave("nobody", false); err == nil {
 		t.Fatal("force-leave of an unknown member succeeded")
 	}
+	// A live member may be suspected for a moment on a loaded machine:
+	// refusing force-leave is checked while the leader sees it alive.
+	waitFor(t, "the leader to see the live follower alive", func() bool { return memberStatus(leader, leaving.memberName()) == "alive" })
 	if err := leader.ForceLeave(leaving.cfg.NodeName, false); err == nil {
 		t.Fatal("force-leave of a live member succeeded")
 	}
@@ -229,9 +257,63 @@ func TestForceLeaveAndGracefulLeave(t *testing.T) {
 	}
 	// Leave waits a bounded time for its removal; on a loaded machine the
 	// leader may commit it just after.
-	waitFor(t, "the leaving server out of the configuration", func() bool { return votersAre(leader, leader) })
+	waitForOr(t, "the leaving server out of the configuration", func() bool { return votersAre(leader, leader) },
+		func() string { return describeServers(leader, leaving) })
 	leaving.Shutdown()
 	waitFor(t, "the server that left to show as left", func() bool { return memberStatus(leader, leaving.memberName()) == "left" })
+}
+
+// keepLogs collects the servers' logs (info and up, gossip included) and
+// prints them if the test fails: these failures come from gossip and Raft
+// timing that only the logs show. It returns a Config tweak per server.
+func keepLogs(t *testing.T) func(name string) func(*Config) {
+	var mu sync.Mutex
+	var buf bytes.Buffer
+	t.Cleanup(func() { // registered first, so it runs after the servers stop
+		if t.Failed() {
+			mu.Lock()
+			defer mu.Unlock()
+			t.Logf("server logs:\n%s", buf.String())
+		}
+	})
+	w := writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return buf.Write(p)
+	})
+	h := slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo})
+	return func(name string) func(*Config) {
+		return func(c *Config) { c.Logger = slog.New(h).With("server", name) }
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// waitForOr is waitFor that, on timeout, also reports describe().
+func waitForOr(t *testing.T, what string, cond func() bool, describe func() string) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s; %s", what, describe())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// describeServers says, for a failure message, what each server thinks:
+// its Raft state and voters, and the gossip status of every member.
+func describeServers(servers ...*Server) string {
+	var b strings.Builder
+	for _, s := range servers {
+		fmt.Fprintf(&b, "\n%s: raft %s, voters %v, members", s.cfg.NodeName, s.raft.State(), voters(s))
+		for _, m := range s.Members().Members {
+			fmt.Fprintf(&b, " %s=%s", m.Name, m.Status)
+		}
+	}
+	return b.String()
 }
 
 func memberStatus(s *Server, name string) string {
@@ -289,4 +371,50 @@ func waitLeaderB(b *testing.B, servers []*Server) *Server {
 	}
 	b.Fatal("no leader")
 	return nil
+}
+
+// TestLeaveOfAServerThatBecomesLeaderMeanwhile: a follower leaves, and
+// leadership comes to it while it waits to be removed. The leader's
+// autopilot never removes the leader itself, so Leave must: otherwise the
+// server stays in the configuration, and leads, until it shuts down. The
+// servers share no gossip pool, so no leader removes the leaving one on
+// its own and only Leave can take it out.
+func TestLeaveOfAServerThatBecomesLeaderMeanwhile(t *testing.T) {
+	// Leadership must reach the leaving server within Leave's wait; on a
+	// very slow machine it may not, and then the round is tried again.
+	for attempt := 1; attempt <= 3; attempt++ {
+		servers := testCluster(t, 3, nil)
+		leader, followers := leaderOf(t, servers)
+		leaving := followers[0]
+		done := make(chan error, 1)
+		started := time.Now()
+		go func() { done <- leaving.Leave() }()
+		// Once it shows itself as left, Leave has looked at its Raft state
+		// (a follower then) and waits for its removal.
+		waitFor(t, "the leaving server to leave its gossip pool", func() bool {
+			return memberStatus(leaving, leaving.memberName()) == "left"
+		})
+		err := leader.TransferLeadership(context.Background(), string(serverID(t, leaving)))
+		if err != nil || time.Since(started) >= leaveWait {
+			// Leave may have stopped waiting before leadership came.
+			t.Logf("attempt %d: leadership did not reach the leaving server within %v (%v)", attempt, leaveWait, err)
+			<-done
+			continue
+		}
+		select {
+		case err = <-done:
+		case <-time.After(time.Minute):
+			t.Fatal("Leave did not return")
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		rest := without(servers, leaving)
+		for _, s := range rest {
+			waitForOr(t, "the leaving server out of the configuration on "+s.cfg.NodeName,
+				func() bool { return votersAre(s, rest...) }, func() string { return describeServers(servers...) })
+		}
+		return
+	}
+	t.Fatal("leadership never reached the leaving server while it waited")
 }

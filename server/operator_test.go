@@ -166,15 +166,27 @@ func equalCounts(a, b map[string]int) bool {
 
 func TestWipedFollowerCatchesUpBySnapshot(t *testing.T) {
 	// Snapshots early and a short log tail, so the leader no longer has the
-	// entries a wiped follower lacks and must send a snapshot.
-	small := func(c *Config) { c.RaftSnapshotThreshold = 4; c.RaftTrailingLogs = 2 }
+	// entries a wiped follower lacks and must send a snapshot. No snapshots
+	// of a server's own during the test (an hour's interval): a follower's
+	// snapshot index then comes only from a snapshot it installed.
+	small := func(c *Config) {
+		c.RaftSnapshotThreshold = 4
+		c.RaftTrailingLogs = 2
+		c.RaftSnapshotInterval = time.Hour
+	}
 	servers := testCluster(t, 3, small)
 	leader, followers := leaderOf(t, servers)
 	seed(t, leader)
-	if err := leader.raft.Snapshot().Error(); err != nil {
-		t.Fatalf("snapshot: %v", err)
-	}
 	want := counts(t, leader)
+	// Every server snapshots and drops its early log, not only the leader:
+	// whichever leads when the wiped follower returns (leadership may move
+	// on a loaded machine) then has to send it a snapshot.
+	for _, s := range servers {
+		waitFor(t, "the seeded state on "+s.cfg.NodeName, func() bool { return equalCounts(counts(t, s), want) })
+		if err := s.raft.Snapshot().Error(); err != nil {
+			t.Fatalf("snapshot on %s: %v", s.cfg.NodeName, err)
+		}
+	}
 
 	victim := followers[0]
 	dir := victim.cfg.DataDir
@@ -198,9 +210,10 @@ func TestWipedFollowerCatchesUpBySnapshot(t *testing.T) {
 		t.Fatal("the restarted server has a new ID")
 	}
 	waitFor(t, "the wiped follower to catch up", func() bool { return equalCounts(counts(t, back), want) })
-	if back.raft.Stats()["last_snapshot_index"] == "0" {
-		t.Fatal("the follower caught up without installing a snapshot; the test did not test that")
-	}
+	// Raft restores the state from an installed snapshot a moment before
+	// it records the snapshot's index, so the index is waited for too.
+	waitFor(t, "a snapshot index on the follower (none: it caught up without installing a snapshot, and the test did not test that)",
+		func() bool { return back.raft.Stats()["last_snapshot_index"] != "0" })
 }
 
 func TestSnapshotRestoredThroughAFollowerReachesEveryServer(t *testing.T) {

@@ -15,7 +15,9 @@ func eval(id, job string, prio int, idx uint64) *structs.Evaluation {
 
 func dequeue(t *testing.T, b *Broker) (*structs.Evaluation, string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	// Generous: a redelivery after a nack timeout needs the timer's
+	// goroutine to run, which a loaded machine may delay.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	e, tok, err := b.Dequeue(ctx)
 	if err != nil {

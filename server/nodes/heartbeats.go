@@ -28,7 +28,25 @@ type HeartbeatPolicy struct {
 	// Jitter returns the extra time added to a TTL; nil adds up to 5% at
 	// random. Tests pass a function that returns 0.
 	Jitter func(ttl time.Duration) time.Duration
+	// Clock makes the expiry timers; nil is the system clock. Tests pass
+	// a fake so that expiry does not depend on how busy the machine is.
+	Clock Clock
 }
+
+// Clock makes one-shot timers that run a function, like time.AfterFunc.
+type Clock interface {
+	AfterFunc(d time.Duration, f func()) Timer
+}
+
+// Timer is a timer made by a Clock.
+type Timer interface {
+	// Stop prevents the function from running; it reports whether it did.
+	Stop() bool
+}
+
+type realClock struct{}
+
+func (realClock) AfterFunc(d time.Duration, f func()) Timer { return time.AfterFunc(d, f) }
 
 // Defaults of HeartbeatPolicy.
 const (
@@ -46,6 +64,9 @@ func (p HeartbeatPolicy) withDefaults() HeartbeatPolicy {
 	}
 	if p.MaxPerSecond <= 0 {
 		p.MaxPerSecond = DefaultMaxHeartbeatsPerSecond
+	}
+	if p.Clock == nil {
+		p.Clock = realClock{}
 	}
 	if p.Jitter == nil {
 		p.Jitter = func(ttl time.Duration) time.Duration {
@@ -73,7 +94,16 @@ type Heartbeats struct {
 
 	mu      sync.Mutex
 	enabled bool
-	timers  map[string]*time.Timer
+	timers  map[string]*beatTimer
+	// gen numbers every timer started, so that a timer that fired just as
+	// its node beat (or was removed and added again) is told apart from
+	// the node's current one and expires nothing.
+	gen uint64
+}
+
+type beatTimer struct {
+	timer Timer
+	gen   uint64
 }
 
 // NewHeartbeats returns a disabled tracker with a fixed TTL: clients are
@@ -86,7 +116,7 @@ func NewHeartbeats(ttl time.Duration, onExpire func(nodeID string), log *slog.Lo
 // NewHeartbeatsWithPolicy returns a disabled tracker whose TTL scales with
 // the number of nodes it tracks (see HeartbeatPolicy).
 func NewHeartbeatsWithPolicy(p HeartbeatPolicy, onExpire func(nodeID string), log *slog.Logger) *Heartbeats {
-	return &Heartbeats{policy: p.withDefaults(), onExpire: onExpire, log: log, timers: map[string]*time.Timer{}}
+	return &Heartbeats{policy: p.withDefaults(), onExpire: onExpire, log: log, timers: map[string]*beatTimer{}}
 }
 
 // nextTTL is the TTL handed to a node now. Called with h.mu held.
@@ -116,7 +146,7 @@ func (h *Heartbeats) Disable() {
 	defer h.mu.Unlock()
 	h.enabled = false
 	for id, t := range h.timers {
-		t.Stop()
+		t.timer.Stop()
 		delete(h.timers, id)
 	}
 }
@@ -132,12 +162,17 @@ func (h *Heartbeats) Reset(nodeID string) time.Duration {
 	return ttl
 }
 
+// resetLocked replaces a node's timer by a new one. A fresh timer, rather
+// than resetting the old one, because the old one may have fired already
+// and be waiting for h.mu in expire: its generation, no longer the node's,
+// tells expire that the node beat in time.
 func (h *Heartbeats) resetLocked(nodeID string, ttl time.Duration) {
 	if t, ok := h.timers[nodeID]; ok {
-		t.Reset(ttl + h.policy.Grace)
-		return
+		t.timer.Stop()
 	}
-	h.timers[nodeID] = time.AfterFunc(ttl+h.policy.Grace, func() { h.expire(nodeID) })
+	h.gen++
+	gen := h.gen
+	h.timers[nodeID] = &beatTimer{gen: gen, timer: h.policy.Clock.AfterFunc(ttl+h.policy.Grace, func() { h.expire(nodeID, gen) })}
 }
 
 // Remove stops tracking a node (e.g. one already marked down).
@@ -145,18 +180,22 @@ func (h *Heartbeats) Remove(nodeID string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if t, ok := h.timers[nodeID]; ok {
-		t.Stop()
+		t.timer.Stop()
 		delete(h.timers, nodeID)
 	}
 }
 
-func (h *Heartbeats) expire(nodeID string) {
+// expire runs when the timer of generation gen fires. It does nothing if
+// the node has beaten (or was removed) since that timer started.
+func (h *Heartbeats) expire(nodeID string, gen uint64) {
 	h.mu.Lock()
-	_, tracked := h.timers[nodeID]
-	delete(h.timers, nodeID)
-	enabled := h.enabled
+	t, tracked := h.timers[nodeID]
+	current := tracked && t.gen == gen && h.enabled
+	if current {
+		delete(h.timers, nodeID)
+	}
 	h.mu.Unlock()
-	if !enabled || !tracked {
+	if !current {
 		return
 	}
 	h.log.Warn("node heartbeat missed", "node_id", nodeID)
