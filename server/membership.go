@@ -364,7 +364,9 @@ func (s *Server) Leave() error {
 	if voters <= 1 {
 		return nil
 	}
-	deadline := time.Now().Add(leaveWait)
+	left := time.Now()
+	deadline := left.Add(leaveWait)
+	asked := false
 	for time.Now().Before(deadline) {
 		if !s.inRaftConfiguration() {
 			return nil
@@ -375,12 +377,28 @@ func (s *Server) Leave() error {
 		// configuration, and lead, until it shuts down.
 		if s.IsLeader() {
 			removeSelf()
+		} else if !asked && time.Since(left) > leaveAskLeaderAfter {
+			// The leader removes a server when gossip tells it of the
+			// leave, but that message can be lost, and this server still
+			// answers probes until it shuts down, so nothing else would
+			// tell it: ask the leader directly.
+			ctx, cancel := context.WithTimeout(context.Background(), operatorLeaderWait)
+			err := s.RemoveRaftPeer(ctx, "", string(s.localID))
+			cancel()
+			if err != nil {
+				s.log.Warn("could not ask the leader to remove this server from the raft configuration", "error", err)
+			}
+			asked = err == nil
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	s.log.Warn("left the gossip pool, but the leader has not removed this server from the raft configuration yet")
 	return nil
 }
+
+// leaveAskLeaderAfter is how long a leaving follower waits for the leader
+// to act on its gossip leave before asking it over RPC.
+const leaveAskLeaderAfter = 2 * time.Second
 
 func (s *Server) inRaftConfiguration() bool {
 	f := s.raft.GetConfiguration()
