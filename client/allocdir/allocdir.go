@@ -22,6 +22,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 )
 
 // Directory names inside an allocation, and where tasks see them.
@@ -109,6 +110,10 @@ func (d *AllocDir) Build(tasks []string) error {
 // already (a restarted client builds again). It returns an error wrapping
 // errCannotMount when mounting is not allowed.
 func (d *AllocDir) mountSecrets(dir string) error {
+	// Two builds at once (a task restarting while another starts) must
+	// not both see no mount and stack a second tmpfs on the first.
+	mountMu.Lock()
+	defer mountMu.Unlock()
 	mounted, err := isMountPoint(dir)
 	if err != nil {
 		return fmt.Errorf("allocdir: %w", err)
@@ -210,16 +215,33 @@ func (d *AllocDir) UnmountSecrets() error {
 		if !e.IsDir() || e.Name() == SharedDirName {
 			continue
 		}
-		secrets := d.TaskDir(e.Name()).SecretsDir
-		mounted, err := isMountPoint(secrets)
-		if err != nil {
-			return fmt.Errorf("allocdir: %w", err)
-		}
-		if mounted {
-			if err := unmount(secrets); err != nil {
-				return fmt.Errorf("allocdir: unmount %s: %w", secrets, err)
-			}
+		if err := unmountAll(d.TaskDir(e.Name()).SecretsDir); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// mountMu serialises checking for a secrets mount and mounting one.
+var mountMu sync.Mutex
+
+// unmountAll unmounts dir until nothing is mounted there, so a mount
+// stacked by an earlier client version or a race goes too. Bounded: a
+// dir that stays a mount point after that many is an error.
+func unmountAll(dir string) error {
+	mountMu.Lock()
+	defer mountMu.Unlock()
+	for range 8 {
+		mounted, err := isMountPoint(dir)
+		if err != nil {
+			return fmt.Errorf("allocdir: %w", err)
+		}
+		if !mounted {
+			return nil
+		}
+		if err := unmount(dir); err != nil {
+			return fmt.Errorf("allocdir: unmount %s: %w", dir, err)
+		}
+	}
+	return fmt.Errorf("allocdir: %s is still a mount point after 8 unmounts", dir)
 }

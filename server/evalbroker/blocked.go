@@ -18,6 +18,8 @@ type Blocked struct {
 	// byJob keeps the newest blocked evaluation of each job: an older one
 	// asks for nothing the newer one does not.
 	byJob map[jobKey]*structs.Evaluation
+	// generation counts the Unblock calls: capacity changes.
+	generation uint64
 }
 
 // NewBlocked returns a disabled tracker feeding broker.
@@ -35,10 +37,43 @@ func (b *Blocked) SetEnabled(on bool) {
 	}
 }
 
+// Generation counts the capacity changes seen so far. A scheduler reads it
+// before taking the snapshot it plans on, and hands it to BlockSince.
+func (b *Blocked) Generation() uint64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.generation
+}
+
 // Block records a blocked evaluation.
 func (b *Blocked) Block(e *structs.Evaluation) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.block(e)
+}
+
+// BlockSince records a blocked evaluation planned on a snapshot taken
+// after capacity generation gen. When capacity changed since (a node
+// joined while the evaluation was being planned or written), the change
+// may be missing from that snapshot and its Unblock has already passed,
+// so the evaluation goes back to the broker at once instead of waiting
+// for another change that may never come.
+func (b *Blocked) BlockSince(e *structs.Evaluation, gen uint64) {
+	b.mu.Lock()
+	if !b.enabled {
+		b.mu.Unlock()
+		return
+	}
+	if b.generation == gen {
+		b.block(e)
+		b.mu.Unlock()
+		return
+	}
+	b.mu.Unlock()
+	b.broker.Enqueue(e.Copy())
+}
+
+func (b *Blocked) block(e *structs.Evaluation) {
 	if !b.enabled {
 		return
 	}
@@ -59,6 +94,7 @@ func (b *Blocked) Untrack(namespace, jobID string) {
 // Unblock sends every blocked evaluation back to the broker.
 func (b *Blocked) Unblock() {
 	b.mu.Lock()
+	b.generation++
 	evals := make([]*structs.Evaluation, 0, len(b.byJob))
 	for _, e := range b.byJob {
 		evals = append(evals, e)

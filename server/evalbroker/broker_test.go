@@ -127,3 +127,34 @@ func TestBlockedUnblockRequeuesNewestPerJob(t *testing.T) {
 		t.Fatalf("unblocked %v", seen)
 	}
 }
+
+// TestBlockedSinceACapacityChangeIsRetried: an evaluation planned before a
+// node joined, and blocked only after that node's Unblock passed, goes back
+// to the broker at once instead of waiting for a change that came already.
+func TestBlockedSinceACapacityChangeIsRetried(t *testing.T) {
+	b := New(Config{})
+	b.SetEnabled(true)
+	bl := NewBlocked(b)
+	bl.SetEnabled(true)
+
+	gen := bl.Generation()
+	bl.BlockSince(eval("current", "j", 50, 1), gen)
+	if bl.Len() != 1 {
+		t.Fatalf("an evaluation planned on current capacity is not tracked: len %d", bl.Len())
+	}
+	bl.Unblock()
+	e, tok := dequeue(t, b)
+	b.Ack(e.ID, tok)
+
+	stale := bl.Generation()
+	bl.Unblock() // a node joins while the next evaluation is planned
+	bl.BlockSince(eval("stale", "k", 50, 2), stale)
+	if bl.Len() != 0 {
+		t.Fatalf("an evaluation planned before a capacity change was tracked: len %d", bl.Len())
+	}
+	if e, tok := dequeue(t, b); e.ID != "stale" {
+		t.Fatalf("dequeued %s, want the stale evaluation back", e.ID)
+	} else {
+		b.Ack(e.ID, tok)
+	}
+}

@@ -114,12 +114,16 @@ func (w *Worker) giveBack(eval *structs.Evaluation, token string, log *slog.Logg
 // its outcome (see Run).
 func (w *Worker) process(ctx context.Context, eval *structs.Evaluation, token string) (commit func() error, err error) {
 	start := time.Now()
+	// Read before the snapshot: a capacity change after this point may be
+	// missing from it, and a blocked evaluation must then be retried
+	// rather than wait for a change that already happened (Blocked).
+	generation := w.cfg.Blocked.Generation()
 	snap, err := w.snapshotAt(ctx, eval.ModifyIndex)
 	if err != nil {
 		return nil, err
 	}
 	caughtUp := time.Now()
-	p := &planner{w: w, ctx: ctx, eval: eval}
+	p := &planner{w: w, ctx: ctx, eval: eval, generation: generation}
 	sched := scheduler.New(w.cfg.Logger, snapshotState{snap}, p, w.cfg.Now)
 	err = sched.Process(eval)
 	// Where an evaluation's time goes, for profiling the scheduler at
@@ -174,6 +178,9 @@ type planner struct {
 	// evaluation), so an evaluation that ends blocked costs one Raft entry
 	// instead of two.
 	blocked []*structs.Evaluation
+	// generation is the blocked tracker's capacity generation read before
+	// the scheduler's snapshot was taken.
+	generation uint64
 	// outcome is the evaluation's final update, committed with blocked by
 	// commitOutcome once Process returns (Run).
 	outcome *structs.Evaluation
@@ -192,10 +199,12 @@ func (p *planner) SubmitPlan(plan *structs.Plan) (*structs.PlanResult, scheduler
 	if res.RefreshIndex == 0 {
 		return res, nil, nil
 	}
+	generation := p.w.cfg.Blocked.Generation()
 	snap, err := p.w.snapshotAt(p.ctx, res.RefreshIndex)
 	if err != nil {
 		return nil, nil, err
 	}
+	p.generation = generation
 	return res, snapshotState{snap}, nil
 }
 
@@ -261,7 +270,7 @@ func (p *planner) applyEvals(evals, blocked []*structs.Evaluation) error {
 	for _, e := range blocked {
 		b := e.Copy()
 		b.CreateIndex, b.ModifyIndex = index, index
-		p.w.cfg.Blocked.Block(b)
+		p.w.cfg.Blocked.BlockSince(b, p.generation)
 	}
 	return nil
 }
