@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/drover-project/drover/client/allocdir"
 	"github.com/drover-project/drover/client/allocrunner"
 	"github.com/drover-project/drover/client/clock"
 	"github.com/drover-project/drover/client/driver"
@@ -198,8 +199,29 @@ func (c *Client) Shutdown() error {
 	}
 	close(c.shutdown)
 	c.running.Wait()
+	if c.cfg.DestroyOnShutdown {
+		// Every runner has ended: no task builds its directory any more,
+		// so no secrets tmpfs can outlive the data dir.
+		errs = append(errs, c.unmountAllSecrets())
+	}
 	errs = append(errs, c.db.Close())
 	c.services.close()
+	return errors.Join(errs...)
+}
+
+// unmountAllSecrets unmounts the secrets tmpfs of every allocation
+// directory on disk, whether or not a runner still knows it.
+func (c *Client) unmountAllSecrets() error {
+	entries, err := os.ReadDir(filepath.Join(c.cfg.DataDir, "alloc"))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("client: %w", err)
+	}
+	var errs []error
+	for _, e := range entries {
+		if e.IsDir() {
+			errs = append(errs, allocdir.New(c.cfg.DataDir, e.Name()).UnmountSecrets())
+		}
+	}
 	return errors.Join(errs...)
 }
 
