@@ -99,8 +99,6 @@ func (a *Agent) start(ctx context.Context) error {
 			RaftTrailingLogs:      cfg.Server.RaftTrailingLogs,
 			// Scheduling workers on the leader (0: one per core).
 			NumSchedulers: cfg.Server.NumSchedulers,
-			// Raft log store of a new data dir (server/raftstore.go).
-			RaftLogStore: cfg.Server.RaftLogStore,
 		}
 		// Heartbeat TTLs scaled to the cluster, plus grace (config_client.go).
 		scfg.Heartbeat = cfg.Server.Heartbeat.policy()

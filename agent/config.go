@@ -75,10 +75,6 @@ type ServerConfig struct {
 	// NumSchedulers is how many scheduling workers the server runs while
 	// it leads (num_schedulers); 0 means one per core.
 	NumSchedulers int
-	// RaftLogStore is the Raft log store of a new data dir (raft_log_store):
-	// "wal" (the default when empty) or "boltdb". A data dir that already
-	// holds a log keeps its kind.
-	RaftLogStore string
 }
 
 // ClientConfig is the `client` block.
@@ -173,8 +169,6 @@ type fileServer struct {
 	MaxHeartbeatsPerSecond *float64 `hcl:"max_heartbeats_per_second,optional"`
 
 	NumSchedulers *int `hcl:"num_schedulers,optional"`
-	// RaftLogStore: see ServerConfig.RaftLogStore.
-	RaftLogStore *string `hcl:"raft_log_store,optional"`
 }
 
 type fileClient struct {
@@ -242,10 +236,6 @@ func (c *Config) loadConfig(filename string, src []byte) error {
 			return fmt.Errorf("%s: server.num_schedulers = %d: want 1 or more (unset: one per core)", filename, *n)
 		}
 		set(&c.Server.NumSchedulers, s.NumSchedulers)
-		if v := s.RaftLogStore; v != nil && *v != "wal" && *v != "boltdb" {
-			return fmt.Errorf("%s: server.raft_log_store = %q: want \"wal\" or \"boltdb\"", filename, *v)
-		}
-		set(&c.Server.RaftLogStore, s.RaftLogStore)
 	}
 	if cl := fc.Client; cl != nil {
 		set(&c.Client.Enabled, cl.Enabled)

@@ -19,6 +19,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/hashicorp/raft"
+	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
+	"go.etcd.io/bbolt"
 
 	"github.com/drover-project/drover/internal/logging"
 	"github.com/drover-project/drover/internal/rpc"
@@ -84,10 +86,6 @@ type Config struct {
 	RaftMultiplier int
 	// Autopilot is the leader's peer cleanup; nil means DefaultAutopilotConfig.
 	Autopilot *AutopilotConfig
-	// RaftLogStore is the Raft log store of a new data dir: RaftLogStoreWAL
-	// ("" too) or RaftLogStoreBoltDB. A data dir that already holds a log
-	// keeps its kind (raftstore.go).
-	RaftLogStore string
 }
 
 // Server is one running server.
@@ -99,7 +97,7 @@ type Server struct {
 	rpcServer *rpc.Server
 	rpcPool   *rpc.Pool
 	raft      *raft.Raft
-	raftStore raftStore
+	raftStore *raftboltdb.BoltStore
 	transport *raft.NetworkTransport
 	fsm       *fsm.FSM
 	// applier hands log entries to raft (applier.go).
@@ -211,9 +209,20 @@ func (s *Server) setupRaft() error {
 		Logger:  hlog,
 	})
 
-	s.raftStore, _, err = openRaftStore(dir, s.cfg.RaftLogStore, hlog, s.cfg.Logger)
+	s.raftStore, err = raftboltdb.New(raftboltdb.Options{
+		Path: filepath.Join(dir, "raft.db"),
+		BoltOptions: &bbolt.Options{
+			// Every commit still fsyncs its pages and its meta page, so
+			// nothing acknowledged is lost; only the free-page list is
+			// not written each time (bbolt rebuilds it by scanning the
+			// file when it opens). That saves a page write per commit,
+			// and a Raft log commits on every append.
+			NoFreelistSync: true,
+			FreelistType:   bbolt.FreelistMapType,
+		},
+	})
 	if err != nil {
-		return err
+		return fmt.Errorf("server: open raft log: %w", err)
 	}
 	// Recent entries stay in memory, so replication to the followers reads
 	// them from there instead of from bbolt.

@@ -42,7 +42,6 @@ func main() {
 	writersFlag := flag.String("writers", "1,8,32", "comma-separated writer counts of the throughput rows through the leader (empty skips them)")
 	followerWriters := flag.Int("follower-writers", 32, "writers of the row through a follower (0 skips it)")
 	logLevel := flag.String("log-level", "info", "the servers' -log-level (info is the agent's default; the e2e harness uses debug)")
-	logStore := flag.String("raft-log-store", "", `the servers' server.raft_log_store ("wal" or "boltdb"; empty keeps the agent's default)`)
 	flag.Parse()
 	writers, err := parseWriters(*writersFlag)
 	if err != nil {
@@ -65,7 +64,7 @@ func main() {
 		os.Exit(1)
 	}
 	r := cluster.NewRunner("bench-cluster")
-	if !r.Run(func() { bench(r, bin, *logLevel, *logStore, *duration, writers, *followerWriters, *kills) }) {
+	if !r.Run(func() { bench(r, bin, *logLevel, *duration, writers, *followerWriters, *kills) }) {
 		os.Exit(1)
 	}
 }
@@ -112,19 +111,14 @@ func parseWriters(list string) ([]int, error) {
 	return out, nil
 }
 
-func bench(t cluster.T, bin, logLevel, logStore string, duration time.Duration, writers []int, followerWriters, kills int) {
+func bench(t cluster.T, bin, logLevel string, duration time.Duration, writers []int, followerWriters, kills int) {
 	template, err := jobspec.Parse("bench.hcl", []byte(jobHCL), nil)
 	if err != nil {
 		t.Fatalf("%v", err)
 	}
 	jobs := &jobSource{template: template}
 
-	opts := cluster.Options{Binary: bin, Servers: servers, ServerArgs: []string{"-log-level", logLevel}}
-	if logStore != "" {
-		opts.ServerConfig = fmt.Sprintf("server {\n  raft_log_store = %q\n}\n", logStore)
-		t.Logf("raft_log_store = %q", logStore)
-	}
-	c := cluster.New(t, opts)
+	c := cluster.New(t, cluster.Options{Binary: bin, Servers: servers, ServerArgs: []string{"-log-level", logLevel}})
 	leader := c.WaitLeader(60 * time.Second)
 	follower := c.ServersExcept(leader)[0]
 	t.Logf("leader %s (%s), follower %s (%s)", leader.Name, leader.HTTP, follower.Name, follower.HTTP)
