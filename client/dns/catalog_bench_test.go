@@ -3,9 +3,6 @@ package dns
 import (
 	"fmt"
 	"testing"
-	"time"
-
-	"github.com/miekg/dns"
 
 	"github.com/drover-project/drover/client/catalog"
 	"github.com/drover-project/drover/structs"
@@ -29,30 +26,5 @@ func BenchmarkQueriesRealCatalog(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	s, err := New(Config{Catalog: cat, Addrs: []string{"127.0.0.1:0"}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	addr := s.Addrs()[0]
-	b.ResetTimer()
-	start := time.Now()
-	b.RunParallel(func(pb *testing.PB) {
-		client := &dns.Client{Net: "udp"}
-		conn, err := client.Dial(addr)
-		if err != nil {
-			b.Error(err)
-			return
-		}
-		defer conn.Close()
-		m := new(dns.Msg).SetQuestion("svc-7.service.drover.", dns.TypeA)
-		for pb.Next() {
-			resp, _, err := client.ExchangeWithConn(m, conn)
-			if err != nil || len(resp.Answer) != 3 {
-				b.Errorf("query: %v, %v", err, resp)
-				return
-			}
-		}
-	})
-	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "queries/s")
+	benchQueries(b, cat, "svc-7.service.drover.", 3)
 }
