@@ -42,6 +42,7 @@ func main() {
 	writersFlag := flag.String("writers", "1,8,32", "comma-separated writer counts of the throughput rows through the leader (empty skips them)")
 	followerWriters := flag.Int("follower-writers", 32, "writers of the row through a follower (0 skips it)")
 	logLevel := flag.String("log-level", "info", "the servers' -log-level (info is the agent's default; the e2e harness uses debug)")
+	profileDir := flag.String("profile", "", "a directory where the leader's and a follower's CPU profiles of the last leader row are saved (turns on enable_debug)")
 	flag.Parse()
 	writers, err := parseWriters(*writersFlag)
 	if err != nil {
@@ -64,7 +65,7 @@ func main() {
 		os.Exit(1)
 	}
 	r := cluster.NewRunner("bench-cluster")
-	if !r.Run(func() { bench(r, bin, *logLevel, *duration, writers, *followerWriters, *kills) }) {
+	if !r.Run(func() { bench(r, bin, *logLevel, *profileDir, *duration, writers, *followerWriters, *kills) }) {
 		os.Exit(1)
 	}
 }
@@ -111,14 +112,18 @@ func parseWriters(list string) ([]int, error) {
 	return out, nil
 }
 
-func bench(t cluster.T, bin, logLevel string, duration time.Duration, writers []int, followerWriters, kills int) {
+func bench(t cluster.T, bin, logLevel, profileDir string, duration time.Duration, writers []int, followerWriters, kills int) {
 	template, err := jobspec.Parse("bench.hcl", []byte(jobHCL), nil)
 	if err != nil {
 		t.Fatalf("%v", err)
 	}
 	jobs := &jobSource{template: template}
 
-	c := cluster.New(t, cluster.Options{Binary: bin, Servers: servers, ServerArgs: []string{"-log-level", logLevel}})
+	opts := cluster.Options{Binary: bin, Servers: servers, ServerArgs: []string{"-log-level", logLevel}}
+	if profileDir != "" {
+		opts.ServerConfig = "enable_debug = true\n"
+	}
+	c := cluster.New(t, opts)
 	leader := c.WaitLeader(60 * time.Second)
 	follower := c.ServersExcept(leader)[0]
 	t.Logf("leader %s (%s), follower %s (%s)", leader.Name, leader.HTTP, follower.Name, follower.HTTP)
@@ -128,8 +133,15 @@ func bench(t cluster.T, bin, logLevel string, duration time.Duration, writers []
 		// Warm up: connections, the first Raft round trips.
 		measureThroughput(t, jobs, bin, leader, 8, time.Second)
 	}
-	for _, n := range writers {
+	for i, n := range writers {
+		var saved func()
+		if profileDir != "" && i == len(writers)-1 {
+			saved = startProfiles(t, profileDir, duration, leader, follower)
+		}
 		rows = append(rows, measureThroughput(t, jobs, bin, leader, n, duration))
+		if saved != nil {
+			saved()
+		}
 	}
 	if followerWriters > 0 {
 		rows = append(rows, measureThroughput(t, jobs, bin, follower, followerWriters, duration))
