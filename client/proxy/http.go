@@ -46,7 +46,17 @@ type clientConn struct {
 	br   *bufio.Reader
 	bw   *bufio.Writer
 	ip   string // the client's address, for X-Forwarded-For
-	idle bool   // waiting for a request (guarded by listener.connMu)
+	// xff and forwarded are the X-Forwarded-For and Forwarded values of
+	// a request that has none, and forwardFields both as header fields:
+	// made once per connection, not per request. Shared by its requests'
+	// headers: never changed in place.
+	xff, forwarded []string
+	forwardFields  string
+	// plain is the request being served when it is a plain one
+	// (readPlainRequest), nil otherwise; it points to plainBuf.
+	plain    *plainRequest
+	plainBuf plainRequest
+	idle     bool // waiting for a request (guarded by listener.connMu)
 }
 
 // serveHTTP accepts client connections until the listener closes.
@@ -66,6 +76,9 @@ func (p *Proxy) serveHTTP(l *listener) {
 		cc.bw = bufio.NewWriterSize(conn, bufferSize)
 		if host, _, err := net.SplitHostPort(conn.RemoteAddr().String()); err == nil {
 			cc.ip = host
+			cc.xff = []string{host}
+			cc.forwarded = []string{forwardedFor(host)}
+			cc.forwardFields = "X-Forwarded-For: " + host + "\r\nForwarded: " + cc.forwarded[0] + "\r\n"
 		}
 		if !l.track(cc) {
 			conn.Close()
@@ -165,16 +178,25 @@ func (p *Proxy) serveConn(l *listener, cc *clientConn) {
 			return // the client went away, idled out, or the ingress closed
 		}
 		l.setIdle(cc, false)
-		_ = cc.conn.SetReadDeadline(time.Now().Add(readHeaderTimeout))
-		req, err := http.ReadRequest(cc.br)
-		cc.lr.N = 1<<63 - 1
-		if err != nil {
-			if !errors.Is(err, io.EOF) {
-				writeError(cc.bw, http.StatusBadRequest, "malformed request: "+err.Error(), true)
+		cc.plain = nil
+		req, ok := cc.readPlainRequest()
+		if ok {
+			// Whole in the buffer: no read to bound. The idle deadline
+			// left on the connection is reset before its next read.
+			cc.plain = &cc.plainBuf
+		} else {
+			_ = cc.conn.SetReadDeadline(time.Now().Add(readHeaderTimeout))
+			var err error
+			req, err = http.ReadRequest(cc.br)
+			cc.lr.N = 1<<63 - 1
+			if err != nil {
+				if !errors.Is(err, io.EOF) {
+					writeError(cc.bw, http.StatusBadRequest, "malformed request: "+err.Error(), true)
+				}
+				return
 			}
-			return
+			_ = cc.conn.SetReadDeadline(time.Time{})
 		}
-		_ = cc.conn.SetReadDeadline(time.Time{})
 		if req.ProtoAtLeast(1, 1) && req.Host == "" {
 			writeError(cc.bw, http.StatusBadRequest, "missing Host header", true)
 			return
@@ -189,7 +211,10 @@ func (p *Proxy) serveConn(l *listener, cc *clientConn) {
 // it reports whether the client connection may serve another request.
 func (p *Proxy) forward(l *listener, cc *clientConn, req *http.Request) bool {
 	keep := !req.Close && !l.isClosing()
-	upgrade := prepareRequest(req, cc)
+	var upgrade string
+	if cc.plain == nil {
+		upgrade = prepareRequest(req, cc) // a plain request's fields are rewritten as they are sent
+	}
 	if req.Body != http.NoBody {
 		body := &requestBody{r: req.Body, cc: cc}
 		if strings.EqualFold(req.Header.Get("Expect"), "100-continue") {
@@ -219,7 +244,7 @@ func (p *Proxy) forward(l *listener, cc *clientConn, req *http.Request) bool {
 			p.cfg.Logger.Debug("proxy: instance unreachable, trying another", "service", l.service, "backend", addr, "error", err)
 			continue
 		}
-		resp, err := bc.roundTrip(req)
+		resp, plain, err := bc.roundTrip(req, cc.plain)
 		if err != nil {
 			bc.close()
 			l.bal.done(addr)
@@ -231,7 +256,11 @@ func (p *Proxy) forward(l *listener, cc *clientConn, req *http.Request) bool {
 			}
 			break
 		}
-		keep = p.respond(l, cc, req, resp, bc, upgrade, keep)
+		if resp == nil {
+			keep = p.respondPlain(l, cc, req, plain, bc, keep)
+		} else {
+			keep = p.respond(l, cc, req, resp, bc, upgrade, keep)
+		}
 		l.bal.done(addr)
 		return keep && drainBody(req.Body)
 	}
@@ -239,7 +268,7 @@ func (p *Proxy) forward(l *listener, cc *clientConn, req *http.Request) bool {
 	if errors.Is(lastErr, errNoInstance) {
 		status = http.StatusServiceUnavailable
 	}
-	p.cfg.Logger.Warn("proxy: request failed", "service", l.service, "path", req.URL.Path, "error", lastErr)
+	p.cfg.Logger.Warn("proxy: request failed", "service", l.service, "target", req.RequestURI, "error", lastErr)
 	keep = keep && drainBody(req.Body)
 	if err := writeError(cc.bw, status, "drover ingress: service "+l.service+": "+lastErr.Error(), !keep); err != nil {
 		return false
@@ -288,18 +317,123 @@ func prepareRequest(req *http.Request, cc *clientConn) (upgrade string) {
 		if prior := h["X-Forwarded-For"]; len(prior) > 0 {
 			h["X-Forwarded-For"] = []string{strings.Join(prior, ", ") + ", " + cc.ip}
 		} else {
-			h["X-Forwarded-For"] = []string{cc.ip}
+			h["X-Forwarded-For"] = cc.xff
 		}
-		forwarded := "for=" + quoteForwarded(cc.ip) + ";proto=http"
 		if prior := h.Get("Forwarded"); prior != "" {
-			forwarded = prior + ", " + forwarded
+			h["Forwarded"] = []string{prior + ", " + cc.forwarded[0]}
+		} else {
+			h["Forwarded"] = cc.forwarded
 		}
-		h["Forwarded"] = []string{forwarded}
 	}
 	if _, ok := h["User-Agent"]; !ok {
-		h["User-Agent"] = []string{""} // not Go's own: the client sent none
+		h["User-Agent"] = noUserAgent // not Go's own: the client sent none
 	}
 	return upgrade
+}
+
+// noUserAgent keeps Request.Write from adding Go's User-Agent.
+var noUserAgent = []string{""}
+
+// forwardedFor is the Forwarded element naming a client.
+func forwardedFor(ip string) string {
+	return "for=" + quoteForwarded(ip) + ";proto=http"
+}
+
+// writeRequest writes a request to an instance. A plain request
+// (readPlainRequest) goes as the client sent it, but for its connection
+// fields and with the client's address added. Another request without a
+// body and with a plain target and Host is written here too, without the
+// allocations of Request.Write and the sorting of its headers; anything
+// else (a body to frame, a Host to clean, CONNECT, a target that is not a
+// path) is left to Request.Write. All write the same request, but for the
+// order and the case of the field names.
+func writeRequest(w *bufio.Writer, req *http.Request, plain *plainRequest) error {
+	if plain != nil {
+		writePlainRequest(w, plain)
+		if req.Close {
+			w.WriteString("Connection: close\r\n") // as Request.Write does
+		}
+		_, err := w.WriteString("\r\n")
+		return err
+	}
+	if req.Body != http.NoBody || req.Method == http.MethodConnect ||
+		!strings.HasPrefix(req.RequestURI, "/") || !plainHost(req.Host) {
+		return req.Write(w)
+	}
+	// The target as the client sent it (ReadRequest has checked it holds
+	// no spaces or control bytes).
+	w.WriteString(req.Method)
+	w.WriteByte(' ')
+	w.WriteString(req.RequestURI)
+	w.WriteString(" HTTP/1.1\r\nHost: ")
+	w.WriteString(req.Host)
+	w.WriteString("\r\n")
+	if ua := req.Header.Get("User-Agent"); ua != "" {
+		writeField(w, "User-Agent", ua)
+	}
+	if req.Method != http.MethodGet && req.Method != http.MethodHead {
+		w.WriteString("Content-Length: 0\r\n") // as Request.Write does: many servers want it
+	}
+	if req.Close {
+		w.WriteString("Connection: close\r\n")
+	}
+	for name, values := range req.Header {
+		switch name {
+		case "Host", "User-Agent", "Content-Length", "Transfer-Encoding", "Trailer":
+			continue // written above, or meaningless without a body
+		}
+		for _, v := range values {
+			writeField(w, name, v)
+		}
+	}
+	_, err := w.WriteString("\r\n")
+	return err
+}
+
+// plainHost tells a Host that needs no cleaning before it is sent on:
+// ASCII letters, digits and the punctuation of names, IPv4 and bracketed
+// IPv6 addresses and ports (no IPv6 zone, nothing to punycode).
+func plainHost(host string) bool {
+	for i := 0; i < len(host); i++ {
+		switch c := host[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case c == '.', c == '-', c == '_', c == ':', c == '[', c == ']':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// writeHeader writes header fields, but for those named in skip; in the
+// map's order, which HTTP leaves free.
+func writeHeader(w *bufio.Writer, h http.Header, skip string) {
+	for name, values := range h {
+		if name == skip {
+			continue
+		}
+		for _, v := range values {
+			writeField(w, name, v)
+		}
+	}
+}
+
+// writeField writes one header field. Names were checked when the message
+// was read; a value cannot hold a line break either (one that came bare in
+// a field is made a space, as Header.Write does).
+func writeField(w *bufio.Writer, name, value string) {
+	if strings.ContainsAny(value, "\r\n") {
+		value = strings.Map(func(r rune) rune {
+			if r == '\r' || r == '\n' {
+				return ' '
+			}
+			return r
+		}, value)
+	}
+	w.WriteString(name)
+	w.WriteString(": ")
+	w.WriteString(value)
+	w.WriteString("\r\n")
 }
 
 func hasToken(values []string, token string) bool {
@@ -362,18 +496,22 @@ func (p *Proxy) respond(l *listener, cc *clientConn, req *http.Request, resp *ht
 			}
 			w.WriteString("Trailer: " + strings.Join(names, ", ") + "\r\n")
 		}
-	} else if !bodyless && resp.ContentLength >= 0 {
-		h["Content-Length"] = []string{strconv.FormatInt(resp.ContentLength, 10)}
+	}
+	// The length of a body this ingress sends is its own to state; a
+	// bodyless answer keeps the instance's (a HEAD's is the GET's).
+	skip := ""
+	if !bodyless && resp.ContentLength >= 0 {
+		skip = "Content-Length"
+		w.WriteString("Content-Length: ")
+		w.Write(strconv.AppendInt(w.AvailableBuffer(), resp.ContentLength, 10))
+		w.WriteString("\r\n")
 	}
 	if !keep {
 		w.WriteString("Connection: close\r\n")
 	} else if !req.ProtoAtLeast(1, 1) {
 		w.WriteString("Connection: keep-alive\r\n") // what an HTTP/1.0 client that asked for it looks for
 	}
-	if err := h.Write(w); err != nil {
-		bc.close()
-		return false
-	}
+	writeHeader(w, h, skip)
 	w.WriteString("\r\n")
 
 	// Streams (events, or a body of unknown length) go out as they come.
@@ -414,6 +552,56 @@ func (p *Proxy) respond(l *listener, cc *clientConn, req *http.Request, resp *ht
 		p.pool.put(bc)
 	}
 	return keep
+}
+
+// respondPlain is respond for a plain answer: its head as it came, but
+// for the connection fields, then its body.
+func (p *Proxy) respondPlain(l *listener, cc *clientConn, req *http.Request, a plainAnswer, bc *backendConn, keep bool) bool {
+	w := cc.bw
+	writePlainHead(w, a)
+	if !keep {
+		w.WriteString("Connection: close\r\n")
+	} else if !req.ProtoAtLeast(1, 1) {
+		w.WriteString("Connection: keep-alive\r\n")
+	}
+	w.WriteString("\r\n")
+	_, _ = bc.br.Discard(len(a.head) + 2) // the head was peeked: it is in the buffer
+	err := copyLength(w, bc.br, a.length)
+	if err == nil {
+		err = w.Flush()
+	}
+	if err != nil {
+		bc.close()
+		p.cfg.Logger.Debug("proxy: answer cut short", "service", l.service, "backend", bc.addr, "error", err)
+		return false
+	}
+	if a.close {
+		bc.close()
+	} else {
+		p.pool.put(bc)
+	}
+	return keep
+}
+
+// copyLength copies n bytes from br to w through br's buffer.
+func copyLength(w *bufio.Writer, br *bufio.Reader, n int64) error {
+	for n > 0 {
+		if br.Buffered() == 0 {
+			if _, err := br.Peek(1); err != nil {
+				if err == io.EOF {
+					err = io.ErrUnexpectedEOF
+				}
+				return err
+			}
+		}
+		b, _ := br.Peek(int(min(n, int64(br.Buffered()))))
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+		_, _ = br.Discard(len(b))
+		n -= int64(len(b))
+	}
+	return nil
 }
 
 // statusLine is the code and reason of an answer ("200 OK").

@@ -141,12 +141,14 @@ func (p *backendPool) close() {
 	}
 }
 
-// roundTrip sends a request and reads the head of its answer; the body
-// is read from the connection as the caller copies it. Informational
-// answers (1xx but 101) are skipped.
+// roundTrip sends a request (a plain one as plain says, when not nil)
+// and reads the head of its answer; the body
+// is read from the connection as the caller copies it. A plain answer
+// (readPlainAnswer) comes back as such, with a nil *http.Response;
+// informational answers (1xx but 101) are skipped.
 // A connection that the instance had closed before the request gets an
 // error of type errClosedIdle.
-func (bc *backendConn) roundTrip(req *http.Request) (*http.Response, error) {
+func (bc *backendConn) roundTrip(req *http.Request, plain *plainRequest) (*http.Response, plainAnswer, error) {
 	before := bc.received
 	closed := func(err error) error {
 		if bc.reused && bc.received == before && closedConn(err) {
@@ -154,19 +156,25 @@ func (bc *backendConn) roundTrip(req *http.Request) (*http.Response, error) {
 		}
 		return err
 	}
-	if err := req.Write(bc.bw); err != nil {
-		return nil, closed(err)
+	if err := writeRequest(bc.bw, req, plain); err != nil {
+		return nil, plainAnswer{}, closed(err)
 	}
 	if err := bc.bw.Flush(); err != nil {
-		return nil, closed(err)
+		return nil, plainAnswer{}, closed(err)
+	}
+	if _, err := bc.br.Peek(1); err != nil {
+		return nil, plainAnswer{}, closed(err)
+	}
+	if a, ok := readPlainAnswer(bc.br, req); ok {
+		return nil, a, nil
 	}
 	for {
 		resp, err := http.ReadResponse(bc.br, req)
 		if err != nil {
-			return nil, closed(err)
+			return nil, plainAnswer{}, closed(err)
 		}
 		if resp.StatusCode < 100 || resp.StatusCode >= 200 || resp.StatusCode == http.StatusSwitchingProtocols {
-			return resp, nil
+			return resp, plainAnswer{}, nil
 		}
 	}
 }
