@@ -27,7 +27,7 @@ func (a *api) jobRegister(r *http.Request, q *structs.QueryOptions) (any, uint64
 		return nil, 0, badRequest("Job ID does not match name: the URL names %q, the body %q", id, req.Job.ID)
 	}
 	// A job that names no namespace or region goes where the request says.
-	if req.Job.Namespace == "" && r.URL.Query().Has("namespace") {
+	if req.Job.Namespace == "" && query(r).Has("namespace") {
 		req.Job.Namespace = q.Namespace
 	}
 	if req.Job.Region == "" {

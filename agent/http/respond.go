@@ -7,8 +7,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"reflect"
 	"strconv"
 	"time"
+
+	jsonv1 "github.com/go-json-experiment/json/v1"
 
 	"github.com/drover-project/drover/structs"
 )
@@ -80,7 +84,7 @@ func (a *api) write(fn writeFunc) http.HandlerFunc {
 
 // parseQueryOptions reads the query parameters every read accepts.
 func parseQueryOptions(r *http.Request) (*structs.QueryOptions, error) {
-	v := r.URL.Query()
+	v := query(r)
 	q := &structs.QueryOptions{
 		Region:    v.Get("region"),
 		Namespace: v.Get("namespace"),
@@ -116,6 +120,16 @@ func parseQueryOptions(r *http.Request) (*structs.QueryOptions, error) {
 	return q, nil
 }
 
+// query parses r's query string. Most writes have none: then it returns
+// nil, which reads as empty, without allocating the map r.URL.Query()
+// makes on every call.
+func query(r *http.Request) url.Values {
+	if r.URL.RawQuery == "" {
+		return nil
+	}
+	return r.URL.Query()
+}
+
 // parseBool reads a boolean query parameter; empty means def.
 func parseBool(s string, def bool) (bool, error) {
 	if s == "" {
@@ -126,7 +140,7 @@ func parseBool(s string, def bool) (bool, error) {
 
 // boolParam reads the named boolean query parameter, false when absent.
 func boolParam(r *http.Request, name string) (bool, error) {
-	s := r.URL.Query().Get(name)
+	s := query(r).Get(name)
 	b, err := parseBool(s, false)
 	if err != nil {
 		return false, badRequest("invalid %s %q: want true or false", name, s)
@@ -144,20 +158,28 @@ func setMeta(w http.ResponseWriter, meta structs.QueryMeta) {
 	h.Set("X-Nomad-LastContact", strconv.FormatInt(meta.LastContact.Milliseconds(), 10))
 }
 
-// writeJSON answers 200 with v as JSON, indented when ?pretty is given.
+// writeJSON answers 200 with v as JSON, indented when ?pretty is given,
+// and ended by a newline either way.
 func writeJSON(w http.ResponseWriter, r *http.Request, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	if r.URL.Query().Has("pretty") {
-		enc.SetIndent("", "    ")
+	var out []byte
+	var err error
+	if query(r).Has("pretty") {
+		out, err = json.MarshalIndent(v, "", "    ")
+	} else {
+		out, err = json.Marshal(v)
 	}
-	if err := enc.Encode(v); err != nil {
+	if err != nil {
 		writeError(w, fmt.Errorf("encoding response: %w", err))
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
-	_, _ = w.Write(buf.Bytes()) // the client may have gone; nothing left to tell it
+	// The client may have gone; nothing is left to tell it. The two writes
+	// leave in one: the server buffers a response until the handler returns.
+	_, _ = w.Write(out)
+	_, _ = w.Write(newline)
 }
+
+var newline = []byte("\n")
 
 // writeError answers err as plain text, with the status its kind calls for.
 func writeError(w http.ResponseWriter, err error) {
@@ -188,7 +210,7 @@ func notFound(format string, args ...any) error {
 // since Nomad's clients send many fields drover does not know. A malformed
 // body is a bad request whose message says where the problem is.
 func decodeBody(r *http.Request, v any) error {
-	data, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
+	data, err := readBody(r)
 	if err != nil {
 		return badRequest("reading request body: %v", err)
 	}
@@ -201,9 +223,46 @@ func decodeBody(r *http.Request, v any) error {
 	return decodeJSON(data, v)
 }
 
+// readBody reads at most maxBodyBytes+1 bytes of the body, into one
+// buffer of the announced length when there is one (io.ReadAll would
+// start small and grow it several times).
+func readBody(r *http.Request) ([]byte, error) {
+	body := io.LimitReader(r.Body, maxBodyBytes+1)
+	if r.ContentLength <= 0 || r.ContentLength > maxBodyBytes {
+		return io.ReadAll(body)
+	}
+	// One byte more than announced, so the end is seen without growing.
+	data := make([]byte, 0, r.ContentLength+1)
+	for {
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)]
+		}
+		n, err := body.Read(data[len(data):cap(data)])
+		data = data[:len(data)+n]
+		if err == io.EOF {
+			return data, nil
+		}
+		if err != nil {
+			return data, err
+		}
+	}
+}
+
 // decodeJSON unmarshals data into v and turns a failure into a bad request
 // naming the line, column and (for type errors) the field.
+//
+// It decodes with go-json-experiment's v1 package first: the code behind
+// Go's encoding/json/v2, configured to behave as encoding/json does (names
+// matched case-insensitively, unknown fields ignored, the same conversions),
+// in two thirds of the time and with half the allocations of encoding/json.
+// Only its error messages differ, so a body it refuses is decoded again,
+// into a fresh value, by encoding/json, whose answer stands. v points to a
+// zero value. decode_test.go checks both decode the same bodies alike.
 func decodeJSON(data []byte, v any) error {
+	if jsonv1.Unmarshal(data, v) == nil {
+		return nil
+	}
+	reflect.ValueOf(v).Elem().SetZero()
 	err := json.Unmarshal(data, v)
 	if err == nil {
 		return nil

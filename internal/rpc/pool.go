@@ -27,16 +27,32 @@ var ErrNotSent = errors.New("the request was not sent")
 // dialTimeout bounds connecting to a peer.
 const dialTimeout = 5 * time.Second
 
+// maxIdleStreams bounds the answered streams a pool keeps per address for
+// later calls. A follower forwards about as many calls at once as it has
+// writers; beyond this, streams are closed after their call.
+const maxIdleStreams = 64
+
 // Pool keeps one yamux session per remote address and makes calls over
-// them, one stream per call. Safe for concurrent use.
+// them, one stream per call at a time: a stream whose call was answered is
+// kept for the next call when the server agrees (see response.Kept). Safe
+// for concurrent use.
 type Pool struct {
 	mu       sync.Mutex
 	sessions map[string]*yamux.Session
+	idle     map[string][]idleStream
 	closed   bool
 }
 
+// idleStream is an answered stream whose server waits for another call.
+type idleStream struct {
+	sess   *yamux.Session
+	stream *yamux.Stream
+}
+
 // NewPool returns an empty pool.
-func NewPool() *Pool { return &Pool{sessions: map[string]*yamux.Session{}} }
+func NewPool() *Pool {
+	return &Pool{sessions: map[string]*yamux.Session{}, idle: map[string][]idleStream{}}
+}
 
 // Close closes every session; calls in flight fail.
 func (p *Pool) Close() error {
@@ -46,6 +62,12 @@ func (p *Pool) Close() error {
 	for addr, s := range p.sessions {
 		s.Close()
 		delete(p.sessions, addr)
+	}
+	for addr, streams := range p.idle {
+		for _, s := range streams {
+			s.stream.Close()
+		}
+		delete(p.idle, addr)
 	}
 	return nil
 }
@@ -70,16 +92,34 @@ func (p *Pool) call(ctx context.Context, addr, method string, args any, body io.
 	if err != nil {
 		return fmt.Errorf("rpc: encoding arguments of %s: %w", method, err)
 	}
-	stream, err := p.openStream(ctx, addr)
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrNotSent, err)
+	// A call with a body ends its stream: the server reads the body up to
+	// the stream's end only as chunks, not as a next call.
+	keep := body == nil
+	var s idleStream
+	if keep {
+		s = p.takeIdle(addr)
 	}
-	defer stream.Close()
+	if s.stream == nil {
+		if s.sess, s.stream, err = p.openStream(ctx, addr); err != nil {
+			return fmt.Errorf("%w: %w", ErrNotSent, err)
+		}
+	}
+	kept := false
+	defer func() {
+		if kept {
+			p.putIdle(addr, s)
+		} else {
+			s.stream.Close()
+		}
+	}()
 
+	stream := s.stream
 	stop := context.AfterFunc(ctx, func() { stream.Close() })
-	defer stop()
+	// The stream may serve another call only if the answer was read whole
+	// and ctx did not close it meanwhile (stop reports that it did not).
+	defer func() { kept = stop() && kept }()
 
-	err = writeMsg(stream, &request{Method: method, Args: data, Body: body != nil})
+	err = writeMsg(stream, &request{Method: method, Args: data, Body: body != nil, Keep: keep})
 	if err == nil && body != nil {
 		err = sendStream(ctx, stream, StreamFunc(func(_ context.Context, w io.Writer) error {
 			_, err := io.Copy(w, body)
@@ -103,13 +143,14 @@ func (p *Pool) call(ctx context.Context, addr, method string, args any, body io.
 		// Cancelled while the answer was on its way: the caller gave up.
 		return ctx.Err()
 	}
+	kept = keep && resp.Kept && !resp.Stream
 	if resp.Error != "" {
 		return remoteError(resp.Kind, resp.Error)
 	}
 	if reply == nil || len(resp.Reply) == 0 {
 		return nil
 	}
-	if err := json.Unmarshal(resp.Reply, reply); err != nil {
+	if err := unmarshalJSON(resp.Reply, reply); err != nil {
 		return fmt.Errorf("rpc: decoding reply of %s from %s: %w", method, addr, err)
 	}
 	return nil
@@ -118,21 +159,48 @@ func (p *Pool) call(ctx context.Context, addr, method string, args any, body io.
 // openStream opens a stream on the session to addr, dialing one when there
 // is none or the old one died. Nothing is sent yet, so one retry on a fresh
 // session is safe.
-func (p *Pool) openStream(ctx context.Context, addr string) (*yamux.Stream, error) {
+func (p *Pool) openStream(ctx context.Context, addr string) (*yamux.Session, *yamux.Stream, error) {
 	for attempt := 0; ; attempt++ {
 		sess, err := p.session(ctx, addr)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		stream, err := sess.OpenStream()
 		if err == nil {
-			return stream, nil
+			return sess, stream, nil
 		}
 		p.dropSession(addr, sess)
 		if attempt > 0 {
-			return nil, fmt.Errorf("rpc: open stream to %s: %w", addr, err)
+			return nil, nil, fmt.Errorf("rpc: open stream to %s: %w", addr, err)
 		}
 	}
+}
+
+// takeIdle returns a kept stream to addr whose session is alive, or the
+// zero idleStream.
+func (p *Pool) takeIdle(addr string) idleStream {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for streams := p.idle[addr]; len(streams) > 0; streams = p.idle[addr] {
+		s := streams[len(streams)-1]
+		p.idle[addr] = streams[:len(streams)-1]
+		if !s.sess.IsClosed() {
+			return s
+		}
+		s.stream.Close()
+	}
+	return idleStream{}
+}
+
+// putIdle keeps an answered stream for a later call to addr.
+func (p *Pool) putIdle(addr string, s idleStream) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed || s.sess.IsClosed() || len(p.idle[addr]) >= maxIdleStreams {
+		s.stream.Close()
+		return
+	}
+	p.idle[addr] = append(p.idle[addr], s)
 }
 
 func (p *Pool) session(ctx context.Context, addr string) (*yamux.Session, error) {
@@ -158,7 +226,7 @@ func (p *Pool) session(ctx context.Context, addr string) (*yamux.Session, error)
 		conn.Close()
 		return nil, fmt.Errorf("rpc: dial %s: %w", addr, err)
 	}
-	sess, err := yamux.Client(conn, yamuxConfig())
+	sess, err := yamux.Client(newFrameConn(conn), yamuxConfig())
 	if err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("rpc: start session with %s: %w", addr, err)

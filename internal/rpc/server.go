@@ -66,7 +66,7 @@ func (s *Server) acceptLoop() {
 	for {
 		select {
 		case conn := <-s.mux.rpc:
-			sess, err := yamux.Server(conn, yamuxConfig())
+			sess, err := yamux.Server(newFrameConn(conn), yamuxConfig())
 			if err != nil {
 				s.log.Warn("rpc: cannot start session", "remote", conn.RemoteAddr(), "error", err)
 				conn.Close()
@@ -126,6 +126,8 @@ func (s *Server) serveSession(sess *yamux.Session) {
 	}
 }
 
+// serveStream answers the calls of one stream: one, or one after the
+// other while the caller asks to keep the stream (request.Keep).
 func (s *Server) serveStream(stream *yamux.Stream) {
 	defer stream.Close()
 	var req request
@@ -133,9 +135,30 @@ func (s *Server) serveStream(stream *yamux.Stream) {
 		s.log.Debug("rpc: unreadable request", "remote", stream.RemoteAddr(), "error", err)
 		return
 	}
+	for {
+		next := s.serveCall(stream, &req)
+		if next == nil {
+			return
+		}
+		req = *next
+	}
+}
+
+// nextCall is what a kept stream carried after a call: the caller's next
+// call, or the error that ended the stream.
+type nextCall struct {
+	req request
+	err error
+}
+
+// serveCall answers one call. On a kept stream it returns the caller's
+// next call once it arrives; nil means the stream is done.
+func (s *Server) serveCall(stream *yamux.Stream, req *request) *request {
 	// The caller closes its side to cancel (or vanishes): either way the
 	// read below returns and the handler's context ends. With a body, the
-	// watch starts once the body has been read to its end.
+	// watch starts once the body has been read to its end. On a kept
+	// stream the caller sends nothing before the answer, so the read is
+	// that of its next call: an error there is the cancel.
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	watchCancel := func() {
@@ -145,24 +168,37 @@ func (s *Server) serveStream(stream *yamux.Stream) {
 			cancel()
 		}()
 	}
+	keep := req.Keep && !req.Body
+	var next chan nextCall
 	args := Args{data: req.Args}
-	if req.Body {
+	switch {
+	case req.Body:
 		args.body = &chunkReader{r: stream, what: "body of " + req.Method, onDone: watchCancel, lost: errCallerGone}
-	} else {
+	case keep:
+		next = make(chan nextCall, 1)
+		go func() {
+			var n nextCall
+			if n.err = readMsg(stream, &n.req); n.err != nil {
+				cancel()
+			}
+			next <- n
+		}()
+	default:
 		watchCancel()
 	}
 
 	reply, err := s.handler.ServeRPC(ctx, req.Method, args)
 	if streamer, ok := reply.(Streamer); ok && err == nil {
+		// The stream's end tells the caller the chunks are over.
 		if err := writeMsg(stream, &response{Stream: true}); err != nil {
-			return
+			return nil
 		}
 		if err := sendStream(ctx, stream, streamer); err != nil {
 			s.log.Debug("rpc: cannot send stream", "method", req.Method, "remote", stream.RemoteAddr(), "error", err)
 		}
-		return
+		return nil
 	}
-	var resp response
+	resp := response{Kept: keep}
 	if err != nil {
 		resp.Kind, resp.Error = kindOf(err), err.Error()
 	} else if resp.Reply, err = marshalJSON(reply); err != nil {
@@ -170,5 +206,15 @@ func (s *Server) serveStream(stream *yamux.Stream) {
 	}
 	if err := writeMsg(stream, &resp); err != nil {
 		s.log.Debug("rpc: cannot send reply", "method", req.Method, "remote", stream.RemoteAddr(), "error", err)
+		return nil
 	}
+	if !keep {
+		return nil
+	}
+	n := <-next
+	if n.err != nil {
+		// The caller closed the stream: its usual end.
+		return nil
+	}
+	return &n.req
 }

@@ -73,7 +73,7 @@ func (p *Pool) CallStream(ctx context.Context, addr, method string, args any) (i
 	if err != nil {
 		return nil, fmt.Errorf("rpc: encoding arguments of %s: %w", method, err)
 	}
-	stream, err := p.openStream(ctx, addr)
+	_, stream, err := p.openStream(ctx, addr)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrNotSent, err)
 	}

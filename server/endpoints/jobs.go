@@ -36,18 +36,26 @@ func (e *Endpoints) JobRegister(ctx context.Context, req *structs.JobRegisterReq
 	if job.Region != e.d.Region {
 		return nil, structs.BadRequest(fmt.Errorf("job %q is for region %q, but this cluster is region %q", job.ID, job.Region, e.d.Region))
 	}
-	if err := e.registrationAllowed(); err != nil {
+	// One read of the scheduler configuration serves the refusal and the
+	// warnings of the answer.
+	schedCfg, err := e.d.State().SchedulerConfig(nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := registrationAllowed(schedCfg); err != nil {
 		return nil, err
 	}
 	// Ingress ports are cluster-wide (services.go).
 	if err := e.checkIngressPorts(job); err != nil {
 		return nil, err
 	}
-	existing, err := e.d.State().JobByID(nil, job.Namespace, job.ID)
-	if err != nil {
-		return nil, err
-	}
 	if req.EnforceIndex {
+		// Only a check-and-set registration reads the current job before
+		// the apply: a read copies the whole job.
+		existing, err := e.d.State().JobByID(nil, job.Namespace, job.ID)
+		if err != nil {
+			return nil, err
+		}
 		var current uint64
 		if existing != nil {
 			current = existing.JobModifyIndex
@@ -65,12 +73,24 @@ func (e *Endpoints) JobRegister(ctx context.Context, req *structs.JobRegisterReq
 	if err != nil {
 		return nil, err
 	}
-	resp := &structs.JobRegisterResponse{EvalID: eval.ID, EvalCreateIndex: index, JobModifyIndex: index, Index: index}
-	if stored, err := e.d.State().JobByID(nil, job.Namespace, job.ID); err == nil && stored != nil {
-		resp.JobModifyIndex = stored.JobModifyIndex
-	}
-	resp.Warnings = e.schedulingWarnings(job)
+	resp := &structs.JobRegisterResponse{EvalID: eval.ID, EvalCreateIndex: index, JobModifyIndex: e.registeredJobModifyIndex(job, eval.ID, index), Index: index}
+	resp.Warnings = schedulingWarnings(schedCfg, job)
 	return resp, nil
+}
+
+// registeredJobModifyIndex is the JobModifyIndex a registration applied at
+// index left the job at: index, unless the specification was unchanged.
+// The state stamps it on the registration's evaluation in the same
+// transaction, and an evaluation is much cheaper to read (a read copies)
+// than the job; the job is read only if the evaluation is gone already.
+func (e *Endpoints) registeredJobModifyIndex(job *structs.Job, evalID string, index uint64) uint64 {
+	if ev, err := e.d.State().EvalByID(nil, evalID); err == nil && ev != nil && ev.JobModifyIndex != 0 {
+		return ev.JobModifyIndex
+	}
+	if stored, err := e.d.State().JobByID(nil, job.Namespace, job.ID); err == nil && stored != nil {
+		return stored.JobModifyIndex
+	}
+	return index
 }
 
 func (e *Endpoints) newEval(job *structs.Job, trigger string) *structs.Evaluation {

@@ -58,12 +58,8 @@ func (e *Endpoints) SchedulerSetConfig(ctx context.Context, cfg *structs.Schedul
 }
 
 // registrationAllowed refuses job registrations while the scheduler
-// configuration rejects them.
-func (e *Endpoints) registrationAllowed() error {
-	cfg, err := e.d.State().SchedulerConfig(nil)
-	if err != nil {
-		return err
-	}
+// configuration cfg rejects them.
+func registrationAllowed(cfg *structs.SchedulerConfiguration) error {
 	if cfg.RejectJobRegistration {
 		return structs.BadRequest(errors.New("job registration, dispatch, and scale are disabled by the scheduler configuration"))
 	}
@@ -71,10 +67,10 @@ func (e *Endpoints) registrationAllowed() error {
 }
 
 // schedulingWarnings tells the submitter about settings the cluster's
-// scheduler configuration makes ineffective, as Nomad's registration does.
-func (e *Endpoints) schedulingWarnings(job *structs.Job) string {
-	cfg, err := e.d.State().SchedulerConfig(nil)
-	if err != nil || cfg.MemoryOversubscriptionEnabled {
+// scheduler configuration cfg makes ineffective, as Nomad's registration
+// does.
+func schedulingWarnings(cfg *structs.SchedulerConfiguration, job *structs.Job) string {
+	if cfg.MemoryOversubscriptionEnabled {
 		return ""
 	}
 	var warnings []string
