@@ -5,7 +5,8 @@
 //     catalog of every member of a pool of -members real memberlist
 //     members (the agent's own membership pool carrying the client
 //     catalog, on 127.0.0.1), p50/p99/max over -flips changes
-//     (target: p99 ≤ 2 s);
+//     (target: p99 ≤ 2 s), and the (member, change) pairs that no
+//     broadcast reached (target: 0);
 //   - dns: queries per second one client's DNS server answers, with the
 //     catalog holding -dns-services services of 3 instances, from
 //     -dns-clients concurrent UDP clients in this process;
@@ -45,6 +46,7 @@ func main() {
 	flag.StringVar(&o.only, "only", "gossip,dns,balancer", "sections to run, comma-separated: gossip, dns, balancer")
 	flag.IntVar(&o.members, "members", 30, "gossip: members of the pool")
 	flag.IntVar(&o.flips, "flips", 40, "gossip: health changes measured")
+	flag.IntVar(&o.retransmitMult, "retransmit-mult", 0, "gossip: the catalogs' RetransmitMult (0: the catalog's default)")
 	flag.IntVar(&o.dnsServices, "dns-services", 100, "dns: services in the catalog (3 instances each)")
 	flag.IntVar(&o.dnsClients, "dns-clients", 8, "dns: concurrent UDP clients")
 	flag.DurationVar(&o.dnsDuration, "dns-duration", 5*time.Second, "dns: how long queries are sent")
@@ -76,6 +78,8 @@ type options struct {
 	cpuProfile  string
 	modes       string
 	haproxy     bool
+	// retransmitMult is the catalogs' Config.RetransmitMult (gossip).
+	retransmitMult int
 }
 
 // row is one line of the table.

@@ -372,9 +372,8 @@ func TestWatchFiresOnChange(t *testing.T) {
 }
 
 // TestSmallPoolsSendEachUpdateOften: in a pool of four, each update is
-// handed to memberlist twice RetransmitMult times, so that updates too
-// large to share a packet still reach every member directly with high
-// probability (see minRetransmitPool).
+// handed to memberlist twice RetransmitMult times, as in a pool of 10 to
+// 99 (see minRetransmitPool and DefaultRetransmitMult).
 func TestSmallPoolsSendEachUpdateOften(t *testing.T) {
 	cat, err := New(Config{NodeID: "node-a", MemberName: "a", Datacenter: "dc1", Clock: clocktest.NewFake()})
 	if err != nil {
@@ -404,8 +403,8 @@ func TestSmallPoolsSendEachUpdateOften(t *testing.T) {
 		}
 	}
 	for i := range 3 {
-		if id := fmt.Sprintf("i%d", i); sent[id] != 8 {
-			t.Errorf("update of %s handed out %d times, want 8: %v", id, sent[id], sent)
+		if id := fmt.Sprintf("i%d", i); sent[id] != 2*DefaultRetransmitMult {
+			t.Errorf("update of %s handed out %d times, want 16: %v", id, sent[id], sent)
 		}
 	}
 }

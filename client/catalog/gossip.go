@@ -288,15 +288,10 @@ func (c *Catalog) announceLocked() {
 }
 
 // minRetransmitPool is the smallest pool size the retransmit limit is
-// figured for. memberlist sends a broadcast RetransmitMult × ⌈log10(n+1)⌉
-// times, which assumes many broadcasts share each packet, so that every
-// member gossiped to in a round gets all of them. The catalog's updates
-// are large (about one to a packet): with several queued, each gossip
-// target gets the next one, so an update reaches only RetransmitMult
-// random targets in a small pool, and a member that none of them (nor any
-// relay) was would lack it until its next full-state exchange, 30 s or
-// more later. Counting small pools as 10 members doubles the sends (8 by
-// default) at little cost.
+// figured for: memberlist's ⌈log10(n+1)⌉ is 1 up to 9 members, which
+// would halve the sends in a small pool. Counting small pools as 10 keeps
+// every pool under 100 at the same sends per change (16 by default; see
+// DefaultRetransmitMult), which costs little there.
 const minRetransmitPool = 10
 
 // numMembers is the pool's size for the queue's retransmit limit. It is
