@@ -8,7 +8,6 @@
 package fsm
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -136,8 +135,10 @@ func (f *FSM) dispatch(t MessageType, index uint64, body []byte) ([]string, erro
 		if err != nil {
 			return nil, err
 		}
+		// The request was decoded for this apply alone: hand it over.
 		evals := optional(req.Eval)
-		return evalIDs(evals), store.UpsertJob(index, req.Job, evals...)
+		ids := evalIDs(evals)
+		return ids, store.UpsertJobOwned(index, req.Job, evals...)
 
 	case JobDeregister:
 		req, err := decode[JobDeregisterRequest](t, body)
@@ -155,7 +156,8 @@ func (f *FSM) dispatch(t MessageType, index uint64, body []byte) ([]string, erro
 		if err != nil {
 			return nil, err
 		}
-		return evalIDs(req.Evals), store.UpsertEvals(index, req.Evals)
+		ids := evalIDs(req.Evals)
+		return ids, store.UpsertEvalsOwned(index, req.Evals)
 
 	case AllocClientUpdate:
 		req, err := decode[AllocClientUpdateRequest](t, body)
@@ -230,7 +232,7 @@ var errDecode = errors.New("cannot decode")
 
 func decode[T any](t MessageType, body []byte) (*T, error) {
 	var req T
-	if err := json.Unmarshal(body, &req); err != nil {
+	if err := unmarshal(body, &req); err != nil {
 		return nil, fmt.Errorf("fsm: %w %s: %w", errDecode, t, err)
 	}
 	if err := rejectNullElements(&req); err != nil {

@@ -170,7 +170,7 @@ func (r NodeRegisterRequest) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON reads the node with its SecretID.
 func (r *NodeRegisterRequest) UnmarshalJSON(data []byte) error {
 	var w nodeRegisterWire
-	if err := json.Unmarshal(data, &w); err != nil {
+	if err := unmarshal(data, &w); err != nil {
 		return err
 	}
 	r.Node, r.Evals = w.Node.node(), w.Evals

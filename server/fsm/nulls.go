@@ -11,17 +11,26 @@ import (
 // Copy methods assume list and map elements exist. Null values in a task's
 // JSON-shaped config are fine: those are not objects.
 //
-// Every entry goes through it on every server, so it only walks the parts
-// of a value whose type can hold such an element (mayHoldNullElement), and
-// spells the path to a null only once it found one.
+// Every entry goes through it on every server, so it follows a plan made
+// once per type (nullPlanFor) that visits only the parts of a value whose
+// type can hold such an element, and spells the path to a null only once
+// it found one.
 func rejectNullElements(v any) error {
-	if err := walkNulls(reflect.ValueOf(v), 0); err != nil {
+	rv := reflect.ValueOf(v)
+	if !rv.IsValid() {
+		return nil
+	}
+	p := nullPlanFor(rv.Type())
+	if p == nil {
+		return nil
+	}
+	if err := p.walk(rv, 0); err != nil {
 		return fmt.Errorf("%s is null", err.path())
 	}
 	return nil
 }
 
-// nullElement is where walkNulls found a null: the path's segments,
+// nullElement is where a walk found a null: the path's segments,
 // innermost first (".Allocs", "[0]" is stored as "[0]", ".Allocs").
 type nullElement struct{ segments []string }
 
@@ -38,86 +47,128 @@ func (n *nullElement) in(segment string) *nullElement {
 	return n
 }
 
-func walkNulls(v reflect.Value, depth int) *nullElement {
-	if depth > 100 {
-		return nil // nothing here nests that deep, except free-form config
-	}
-	if !v.IsValid() || !mayHoldNullElement(v.Type()) {
+// nullPlan is how to look for null elements in values of one type that
+// can hold them: a list or map whose elements are pointers, at any depth.
+// Strings, numbers, []string, map[string]string and free-form values
+// (interfaces) cannot, so no plan visits them.
+type nullPlan struct {
+	kind reflect.Kind
+	// fields of a struct that can hold a null element, in order.
+	fields []nullField
+	// elem is the plan of a pointer's target or of the elements of a list
+	// or map, nil when they cannot hold a null element themselves.
+	elem *nullPlan
+	// elemIsPointer says that each element of a list or map must be set.
+	elemIsPointer bool
+}
+
+type nullField struct {
+	index int
+	name  string
+	plan  *nullPlan
+}
+
+// maxNullDepth bounds a walk: nothing here nests that deep, except
+// free-form config, which holds no objects.
+const maxNullDepth = 100
+
+func (p *nullPlan) walk(v reflect.Value, depth int) *nullElement {
+	if depth > maxNullDepth {
 		return nil
 	}
-	switch v.Kind() {
+	switch p.kind {
 	case reflect.Pointer:
-		if !v.IsNil() {
-			return walkNulls(v.Elem(), depth+1)
+		if !v.IsNil() && p.elem != nil {
+			return p.elem.walk(v.Elem(), depth+1)
 		}
 	case reflect.Struct:
-		t := v.Type()
-		for i := 0; i < v.NumField(); i++ {
-			f := t.Field(i)
-			if f.IsExported() {
-				if err := walkNulls(v.Field(i), depth+1); err != nil {
-					return err.in("." + f.Name)
-				}
+		for _, f := range p.fields {
+			if err := f.plan.walk(v.Field(f.index), depth+1); err != nil {
+				return err.in("." + f.name)
 			}
 		}
 	case reflect.Slice, reflect.Array:
-		for i := 0; i < v.Len(); i++ {
+		for i := range v.Len() {
 			e := v.Index(i)
-			if e.Kind() == reflect.Pointer && e.IsNil() {
+			if p.elemIsPointer && e.IsNil() {
 				return (&nullElement{}).in(fmt.Sprintf("[%d]", i))
 			}
-			if err := walkNulls(e, depth+1); err != nil {
-				return err.in(fmt.Sprintf("[%d]", i))
+			if p.elem != nil {
+				if err := p.elem.walk(e, depth+1); err != nil {
+					return err.in(fmt.Sprintf("[%d]", i))
+				}
 			}
 		}
 	case reflect.Map:
+		if v.Len() == 0 {
+			return nil
+		}
 		iter := v.MapRange()
 		for iter.Next() {
 			e := iter.Value()
-			if e.Kind() == reflect.Pointer && e.IsNil() {
+			if p.elemIsPointer && e.IsNil() {
 				return (&nullElement{}).in(fmt.Sprintf("[%v]", iter.Key()))
 			}
-			if err := walkNulls(e, depth+1); err != nil {
-				return err.in(fmt.Sprintf("[%v]", iter.Key()))
+			if p.elem != nil {
+				if err := p.elem.walk(e, depth+1); err != nil {
+					return err.in(fmt.Sprintf("[%v]", iter.Key()))
+				}
 			}
 		}
 	}
 	return nil
 }
 
-// mayHold caches mayHoldNullElement per type.
-var mayHold sync.Map // reflect.Type → bool
+// nullPlans caches nullPlanFor per type.
+var nullPlans sync.Map // reflect.Type → *nullPlan (nil when it cannot hold one)
 
-// mayHoldNullElement reports whether a value of type t can hold, at any
-// depth that walkNulls reaches, a list or map whose elements are pointers:
-// the only place a null element can be. Strings, numbers, []string,
-// map[string]string and free-form values (interfaces) cannot.
-func mayHoldNullElement(t reflect.Type) bool {
-	if v, ok := mayHold.Load(t); ok {
-		return v.(bool)
+// nullPlanFor returns the plan for values of type t, or nil when they
+// cannot hold a null element.
+func nullPlanFor(t reflect.Type) *nullPlan {
+	if p, ok := nullPlans.Load(t); ok {
+		return p.(*nullPlan)
 	}
-	r := computeMayHold(t, map[reflect.Type]bool{})
-	mayHold.Store(t, r)
-	return r
+	p := buildNullPlan(t, map[reflect.Type]*nullPlan{})
+	nullPlans.Store(t, p)
+	return p
 }
 
-func computeMayHold(t reflect.Type, visiting map[reflect.Type]bool) bool {
-	if visiting[t] {
-		return true // a recursive type: assume it may, to be safe
+// buildNullPlan makes the plan of t. building holds the plans under
+// construction: a recursive type refers to its own plan, and so counts as
+// able to hold a null element, to be safe.
+func buildNullPlan(t reflect.Type, building map[reflect.Type]*nullPlan) *nullPlan {
+	if p, ok := building[t]; ok {
+		return p
 	}
-	visiting[t] = true
-	defer delete(visiting, t)
+	p := &nullPlan{kind: t.Kind()}
+	building[t] = p
+	defer delete(building, t)
 	switch t.Kind() {
 	case reflect.Pointer:
-		return computeMayHold(t.Elem(), visiting)
+		if p.elem = buildNullPlan(t.Elem(), building); p.elem == nil {
+			return nil
+		}
 	case reflect.Struct:
-		for i := 0; i < t.NumField(); i++ {
-			if f := t.Field(i); f.IsExported() && computeMayHold(f.Type, visiting) {
-				return true
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			if fp := buildNullPlan(f.Type, building); fp != nil {
+				p.fields = append(p.fields, nullField{index: i, name: f.Name, plan: fp})
 			}
 		}
+		if len(p.fields) == 0 {
+			return nil
+		}
 	case reflect.Slice, reflect.Array, reflect.Map:
-		return t.Elem().Kind() == reflect.Pointer || computeMayHold(t.Elem(), visiting)
+		p.elemIsPointer = t.Elem().Kind() == reflect.Pointer
+		p.elem = buildNullPlan(t.Elem(), building)
+		if !p.elemIsPointer && p.elem == nil {
+			return nil
+		}
+	default:
+		return nil
 	}
-	return false
+	return p
 }

@@ -1,7 +1,10 @@
 package fsm
 
 import (
+	"fmt"
+	"reflect"
 	"testing"
+	"time"
 
 	"github.com/drover-project/drover/structs"
 )
@@ -41,6 +44,78 @@ func BenchmarkRejectNullElementsJob(b *testing.B) {
 	for b.Loop() {
 		if err := rejectNullElements(req); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestNullPlansFindEveryNullElement puts a null, in turn, in each list or
+// map of pointers reachable in every message type filled in every field,
+// and checks that rejectNullElements names exactly that place, and that
+// the filled values themselves pass.
+func TestNullPlansFindEveryNullElement(t *testing.T) {
+	checked := 0
+	for typ, bt := range bodyTypes {
+		req := reflect.New(bt)
+		fill(req.Elem(), 0)
+		if err := rejectNullElements(req.Interface()); err != nil {
+			t.Fatalf("%s filled: %v", typ, err)
+		}
+		forEachPointerElement(req, "", 0, func(path string, clear func() func()) {
+			checked++
+			restore := clear()
+			defer restore()
+			err := rejectNullElements(req.Interface())
+			if want := path + " is null"; err == nil || err.Error() != want {
+				t.Errorf("%s with a null at %s: error %v, want %q", typ, path, err, want)
+			}
+		})
+	}
+	t.Logf("checked %d places", checked)
+	if checked < 50 {
+		t.Fatalf("only %d places checked: is the walk reaching the values?", checked)
+	}
+}
+
+// forEachPointerElement calls fn with the path of each pointer element of a
+// list or map reachable from v, and a function that sets it to nil and
+// returns one that puts it back.
+func forEachPointerElement(v reflect.Value, path string, depth int, fn func(path string, clear func() func())) {
+	if depth > 20 {
+		return
+	}
+	switch v.Kind() {
+	case reflect.Pointer:
+		if !v.IsNil() {
+			forEachPointerElement(v.Elem(), path, depth+1, fn)
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if f := v.Type().Field(i); f.IsExported() && f.Type != reflect.TypeFor[time.Time]() {
+				forEachPointerElement(v.Field(i), path+"."+f.Name, depth+1, fn)
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			e, p := v.Index(i), fmt.Sprintf("%s[%d]", path, i)
+			if e.Kind() == reflect.Pointer && !e.IsNil() {
+				fn(p, func() func() {
+					old := e.Interface()
+					e.SetZero()
+					return func() { e.Set(reflect.ValueOf(old)) }
+				})
+			}
+			forEachPointerElement(e, p, depth+1, fn)
+		}
+	case reflect.Map:
+		for _, k := range v.MapKeys() {
+			e, p := v.MapIndex(k), fmt.Sprintf("%s[%v]", path, k)
+			if e.Kind() == reflect.Pointer && !e.IsNil() {
+				fn(p, func() func() {
+					v.SetMapIndex(k, reflect.Zero(e.Type()))
+					return func() { v.SetMapIndex(k, e) }
+				})
+			}
+			forEachPointerElement(e, p, depth+1, fn)
 		}
 	}
 }

@@ -249,7 +249,7 @@ func decodeValue[T any](raw json.RawMessage) (*T, error) {
 		return nil, errors.New("empty value")
 	}
 	var v T
-	if err := json.Unmarshal(raw, &v); err != nil {
+	if err := unmarshal(raw, &v); err != nil {
 		return nil, err
 	}
 	if err := rejectNullElements(&v); err != nil {

@@ -125,11 +125,13 @@ func (s *StateStore) UpdateDeploymentStatus(index uint64, u *structs.DeploymentS
 			evals = append(evals, eval)
 		}
 		if job != nil {
-			stored, err := w.upsertJob(job)
+			stored, err := w.upsertJob(job.Copy())
 			if err != nil {
 				return err
 			}
-			evals = withJobModifyIndex(evals, stored)
+			evals = copyEvals(evals)
+			setJobModifyIndex(evals, stored)
+			return w.upsertOwnedEvals(evals)
 		}
 		return w.upsertEvals(evals)
 	})

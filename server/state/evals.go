@@ -12,6 +12,13 @@ func (s *StateStore) UpsertEvals(index uint64, evals []*structs.Evaluation) erro
 	return s.write(index, func(w *writer) error { return w.upsertEvals(evals) })
 }
 
+// UpsertEvalsOwned is UpsertEvals for a caller that hands evals over to the
+// store (see UpsertJobOwned): they are stored themselves, not copies, so
+// the caller must neither change nor read them afterwards.
+func (s *StateStore) UpsertEvalsOwned(index uint64, evals []*structs.Evaluation) error {
+	return s.write(index, func(w *writer) error { return w.upsertOwnedEvals(evals) })
+}
+
 // DeleteEvals garbage-collects evaluations and allocations. IDs that are
 // not stored are skipped. A job left with neither becomes dead.
 func (s *StateStore) DeleteEvals(index uint64, evalIDs, allocIDs []string) error {
@@ -46,17 +53,22 @@ func (s *StateStore) DeleteEvals(index uint64, evalIDs, allocIDs []string) error
 	})
 }
 
-// upsertEvals inserts or replaces evaluations; the job summary takes the
-// queued counts an evaluation reports.
+// upsertEvals inserts or replaces copies of evaluations; the job summary
+// takes the queued counts an evaluation reports.
 func (w *writer) upsertEvals(evals []*structs.Evaluation) error {
-	for _, e := range evals {
-		if e == nil {
+	return w.upsertOwnedEvals(copyEvals(evals))
+}
+
+// upsertOwnedEvals is upsertEvals of evaluations the writer owns: it stores
+// them themselves, with their indexes set.
+func (w *writer) upsertOwnedEvals(evals []*structs.Evaluation) error {
+	for _, c := range evals {
+		if c == nil {
 			return fmt.Errorf("state: nil evaluation")
 		}
-		if err := requireIDs("evaluation", "ID", e.ID, "Namespace", e.Namespace, "JobID", e.JobID); err != nil {
+		if err := requireIDs("evaluation", "ID", c.ID, "Namespace", c.Namespace, "JobID", c.JobID); err != nil {
 			return err
 		}
-		c := e.Copy()
 		existing, err := get[*structs.Evaluation](w, TableEvals, c.ID)
 		if err != nil {
 			return err

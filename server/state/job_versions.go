@@ -34,8 +34,13 @@ func jobVersionsSchema() *memdb.TableSchema {
 // recordVersion stores the job as its version (replacing an entry of the
 // same version, as when only its stability changes) and drops the oldest
 // versions beyond JobTrackedVersions.
+//
+// The version is the very object just stored in the jobs table, not a
+// copy: stored objects are never changed in place (a writer that changes
+// the job, like setJobStatus, stores a changed copy), so sharing it is
+// safe and saves a copy of every registered job.
 func (w *writer) recordVersion(job *structs.Job) error {
-	if err := w.insert(TableJobVersions, job.Copy()); err != nil {
+	if err := w.insert(TableJobVersions, job); err != nil {
 		return err
 	}
 	versions, err := w.jobVersions(job.Namespace, job.ID)

@@ -16,12 +16,29 @@ import (
 // JobModifyIndex only if its specification changed; either way ModifyIndex
 // moves. Status is computed here, never taken from the caller.
 func (s *StateStore) UpsertJob(index uint64, job *structs.Job, evals ...*structs.Evaluation) error {
+	return s.UpsertJobOwned(index, job.Copy(), copyEvals(evals)...)
+}
+
+// UpsertJobOwned is UpsertJob for a caller that hands job and evals over to
+// the store: they are stored themselves (with their indexes and version set
+// in place) instead of copies, so the caller must neither change nor read
+// them afterwards. The FSM, which decoded them from a log entry just for
+// this, saves the copies that way.
+func (s *StateStore) UpsertJobOwned(index uint64, job *structs.Job, evals ...*structs.Evaluation) error {
 	return s.write(index, func(w *writer) error {
-		stored, err := w.upsertJob(job)
-		if err != nil {
+		// As upsertJob, but with the evaluations written before the job
+		// itself, so that the job goes in once, with its new status.
+		if err := w.prepareJob(job); err != nil {
 			return err
 		}
-		return w.upsertEvals(withJobModifyIndex(evals, stored))
+		if err := w.recordJob(job); err != nil {
+			return err
+		}
+		setJobModifyIndex(evals, job)
+		if err := w.upsertOwnedEvals(evals); err != nil {
+			return err
+		}
+		return w.insertJobWithStatus(job)
 	})
 }
 
@@ -42,7 +59,9 @@ func (s *StateStore) StopJob(index uint64, namespace, jobID string, evals ...*st
 		if err != nil {
 			return err
 		}
-		return w.upsertEvals(withJobModifyIndex(evals, stored))
+		evals = copyEvals(evals)
+		setJobModifyIndex(evals, stored)
+		return w.upsertOwnedEvals(evals)
 	})
 }
 
@@ -76,33 +95,51 @@ func (s *StateStore) DeleteJob(index uint64, namespace, jobID string, evals ...*
 	})
 }
 
-// withJobModifyIndex returns copies of evals in which those of job carry the
-// job's JobModifyIndex, which only the state knows before the commit.
-func withJobModifyIndex(evals []*structs.Evaluation, job *structs.Job) []*structs.Evaluation {
+// copyEvals returns copies of evals, for writes that change them.
+func copyEvals(evals []*structs.Evaluation) []*structs.Evaluation {
 	out := make([]*structs.Evaluation, len(evals))
 	for i, e := range evals {
-		c := e.Copy()
-		if c != nil && c.Namespace == job.Namespace && c.JobID == job.ID {
-			c.JobModifyIndex = job.JobModifyIndex
-		}
-		out[i] = c
+		out[i] = e.Copy()
 	}
 	return out
 }
 
-// upsertJob stores a copy of job with its indexes and version set, makes
-// sure its summary has every group, and returns what it stored.
-func (w *writer) upsertJob(job *structs.Job) (*structs.Job, error) {
-	if job == nil {
-		return nil, fmt.Errorf("state: nil job")
+// setJobModifyIndex gives those of evals (which the writer owns) that are
+// of job the job's JobModifyIndex, which only the state knows before the
+// commit.
+func setJobModifyIndex(evals []*structs.Evaluation, job *structs.Job) {
+	for _, e := range evals {
+		if e != nil && e.Namespace == job.Namespace && e.JobID == job.ID {
+			e.JobModifyIndex = job.JobModifyIndex
+		}
 	}
-	if err := requireIDs("job", "ID", job.ID, "Namespace", job.Namespace); err != nil {
+}
+
+// upsertJob stores j, which the writer owns (a copy, or what UpsertJobOwned
+// was handed), with its indexes and version set, makes sure its summary
+// has every group, and returns it. finish sets its status.
+func (w *writer) upsertJob(j *structs.Job) (*structs.Job, error) {
+	if err := w.prepareJob(j); err != nil {
 		return nil, err
 	}
-	j := job.Copy()
+	if err := w.insert(TableJobs, j); err != nil {
+		return nil, err
+	}
+	return j, w.recordJob(j)
+}
+
+// prepareJob sets the indexes, version and (previous) status of j, which
+// the writer owns, from the stored version of the job, if any.
+func (w *writer) prepareJob(j *structs.Job) error {
+	if j == nil {
+		return fmt.Errorf("state: nil job")
+	}
+	if err := requireIDs("job", "ID", j.ID, "Namespace", j.Namespace); err != nil {
+		return err
+	}
 	existing, err := get[*structs.Job](w, TableJobs, j.Namespace, j.ID)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	j.ModifyIndex = w.index
 	if existing == nil {
@@ -110,34 +147,56 @@ func (w *writer) upsertJob(job *structs.Job) (*structs.Job, error) {
 		j.JobModifyIndex = w.index
 		j.Version = 0
 		j.Status, j.StatusDescription = "", ""
+		return nil
+	}
+	j.CreateIndex = existing.CreateIndex
+	j.Status, j.StatusDescription = existing.Status, existing.StatusDescription
+	changed, err := specChanged(existing, j)
+	if err != nil {
+		return err
+	}
+	if changed {
+		j.Version = existing.Version + 1
+		j.JobModifyIndex = w.index
 	} else {
-		j.CreateIndex = existing.CreateIndex
-		j.Status, j.StatusDescription = existing.Status, existing.StatusDescription
-		changed, err := specChanged(existing, j)
-		if err != nil {
-			return nil, err
-		}
-		if changed {
-			j.Version = existing.Version + 1
-			j.JobModifyIndex = w.index
-		} else {
-			j.Version = existing.Version
-			j.JobModifyIndex = existing.JobModifyIndex
-			j.SubmitTime = existing.SubmitTime
-			j.Stable = existing.Stable
-		}
+		j.Version = existing.Version
+		j.JobModifyIndex = existing.JobModifyIndex
+		j.SubmitTime = existing.SubmitTime
+		j.Stable = existing.Stable
 	}
-	if err := w.insert(TableJobs, j); err != nil {
-		return nil, err
-	}
+	return nil
+}
+
+// recordJob keeps the prepared j as a version, makes sure its summary has
+// every group, and marks its status for recomputation.
+func (w *writer) recordJob(j *structs.Job) error {
 	if err := w.recordVersion(j); err != nil {
-		return nil, err
+		return err
 	}
 	if err := w.ensureSummary(j); err != nil {
-		return nil, err
+		return err
 	}
 	w.touchJob(j.Namespace, j.ID, false)
-	return j, nil
+	return nil
+}
+
+// insertJobWithStatus stores the prepared j in the jobs table with the
+// status its evaluations and allocations give it now, as finish would set
+// it: when nothing else of the job changes later in the transaction,
+// finish then finds it right and the job is inserted once, not twice. The
+// version recordJob kept stays as it was (with the previous status), so
+// a job whose status changes is stored as a copy.
+func (w *writer) insertJobWithStatus(j *structs.Job) error {
+	status, err := w.jobStatus(j, false)
+	if err != nil {
+		return err
+	}
+	if status != j.Status {
+		j = j.Copy()
+		j.Status = status
+		j.ModifyIndex = w.index
+	}
+	return w.insert(TableJobs, j)
 }
 
 // specChanged reports whether two versions of a job differ in what the user
