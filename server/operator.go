@@ -330,11 +330,27 @@ func (s *Server) forwardOperator(ctx context.Context, method string, args, reply
 	if forwardedOperator(ctx) {
 		return true, fmt.Errorf("%w: a request forwarded to this server found it is no longer the leader", structs.ErrNoLeader)
 	}
-	leader, err := s.waitForLeader(ctx)
-	if err != nil || leader == "" {
-		return err != nil, err // no error and no address: this server leads now
+	deadline := time.Now().Add(operatorLeaderWait)
+	for {
+		leader, err := s.waitForLeader(ctx)
+		if err != nil || leader == "" {
+			return err != nil, err // no error and no address: this server leads now
+		}
+		err = s.rpcPool.Call(ctx, leader, method, args, reply)
+		// As the endpoints' forward: "no leader" from the other side (it
+		// stepped down, or this server's view of the leader was behind)
+		// and a call never sent mean nothing was done, so the next leader
+		// is asked, within the same wait.
+		retry := errors.Is(err, structs.ErrNoLeader) || errors.Is(err, rpc.ErrNotSent)
+		if !retry || time.Now().After(deadline) {
+			return true, err
+		}
+		select {
+		case <-ctx.Done():
+			return true, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
-	return true, s.rpcPool.Call(ctx, leader, method, args, reply)
 }
 
 // operatorLeaderWait is how long an operator call waits for a leader, as

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"sync"
 	"time"
 
@@ -30,6 +31,7 @@ import (
 	"github.com/drover-project/drover/server/membership"
 	"github.com/drover-project/drover/server/nodes"
 	"github.com/drover-project/drover/server/planapply"
+	"github.com/drover-project/drover/server/raftlog"
 	"github.com/drover-project/drover/server/state"
 	"github.com/drover-project/drover/structs"
 )
@@ -98,6 +100,9 @@ type Server struct {
 	rpcPool   *rpc.Pool
 	raft      *raft.Raft
 	raftStore *raftboltdb.BoltStore
+	// raftLog is the Raft log: a *raftlog.Store, or raftStore in a data
+	// dir whose raft.db already held the log (openRaftLog).
+	raftLog   raft.LogStore
 	transport *raft.NetworkTransport
 	fsm       *fsm.FSM
 	// applier hands log entries to raft (applier.go).
@@ -209,6 +214,8 @@ func (s *Server) setupRaft() error {
 		Logger:  hlog,
 	})
 
+	// raft.db holds the stable store (term, vote) and, in data dirs from
+	// before raftlog, the log.
 	s.raftStore, err = raftboltdb.New(raftboltdb.Options{
 		Path: filepath.Join(dir, "raft.db"),
 		BoltOptions: &bbolt.Options{
@@ -224,9 +231,12 @@ func (s *Server) setupRaft() error {
 	if err != nil {
 		return fmt.Errorf("server: open raft log: %w", err)
 	}
+	if s.raftLog, err = openRaftLog(dir, s.raftStore, s.cfg.Logger); err != nil {
+		return err
+	}
 	// Recent entries stay in memory, so replication to the followers reads
-	// them from there instead of from bbolt.
-	logs, err := raft.NewLogCache(raftLogCacheSize, s.raftStore)
+	// them from there instead of from disk.
+	logs, err := raft.NewLogCache(raftLogCacheSize, s.raftLog)
 	if err != nil {
 		return fmt.Errorf("server: raft log cache: %w", err)
 	}
@@ -257,7 +267,7 @@ func (s *Server) setupRaft() error {
 	}
 
 	if s.cfg.Bootstrap {
-		existing, err := raft.HasExistingState(s.raftStore, s.raftStore, snaps)
+		existing, err := raft.HasExistingState(s.raftLog, s.raftStore, snaps)
 		if err != nil {
 			return fmt.Errorf("server: read raft state: %w", err)
 		}
@@ -265,7 +275,7 @@ func (s *Server) setupRaft() error {
 			conf := raft.Configuration{Servers: []raft.Server{{
 				ID: rc.LocalID, Address: raft.ServerAddress(mux.Advertise().String()), Suffrage: raft.Voter,
 			}}}
-			if err := raft.BootstrapCluster(rc, s.raftStore, s.raftStore, snaps, s.transport, conf); err != nil {
+			if err := raft.BootstrapCluster(rc, s.raftLog, s.raftStore, snaps, s.transport, conf); err != nil {
 				return fmt.Errorf("server: bootstrap raft: %w", err)
 			}
 		}
@@ -276,6 +286,29 @@ func (s *Server) setupRaft() error {
 	}
 	s.applier = newApplier(s.raft, applyTimeout)
 	return nil
+}
+
+// openRaftLog opens the Raft log in raft/log (package raftlog: segment
+// files, one fdatasync per append where a bbolt commit costs two). A data
+// dir from before raftlog, whose raft.db holds log entries, keeps its log
+// there.
+func openRaftLog(dir string, bolt *raftboltdb.BoltStore, logger *slog.Logger) (raft.LogStore, error) {
+	logDir := filepath.Join(dir, "log")
+	if _, err := os.Stat(logDir); errors.Is(err, os.ErrNotExist) {
+		last, err := bolt.LastIndex()
+		if err != nil {
+			return nil, fmt.Errorf("server: read raft log: %w", err)
+		}
+		if last > 0 {
+			logger.Info("raft log stays in raft.db, where this data dir has it", "last_index", last)
+			return bolt, nil
+		}
+	}
+	st, err := raftlog.Open(logDir, raftlog.Options{Logger: logger.With("component", "raftlog")})
+	if err != nil {
+		return nil, fmt.Errorf("server: open raft log: %w", err)
+	}
+	return st, nil
 }
 
 // clusterRaftTimeouts are chosen for failover: a follower notices a dead
@@ -291,23 +324,74 @@ func clusterRaftTimeouts(rc *raft.Config, multiplier int) {
 	rc.LeaderLeaseTimeout = 500 * time.Millisecond * m
 }
 
-// serverGCPercent is the Go garbage collector's target (GOGC) a server
-// process runs with unless the GOGC environment variable says otherwise.
-// A server allocates for every write it applies (decoding the entry,
-// copying radix-tree nodes of the state store) while it holds the whole
-// state in memory, so with Go's default of 100 the collector took a
-// quarter to a half of its CPU under write load. At 200 the heap may grow
-// to three times the live state instead of twice; `make bench-cluster`
-// prints the servers' peak RSS next to their CPU per registration.
-const serverGCPercent = 200
+// The Go garbage collector's target (GOGC) of a server process, unless the
+// GOGC environment variable says otherwise. A server allocates for every
+// write it applies (decoding the entry, copying radix-tree nodes of the
+// state store) while it holds the whole state in memory, so with Go's
+// default of 100 the collector took a quarter to a half of its CPU under
+// write load. The higher the target, the less the collector works (it
+// runs once per target's worth of allocation, and each run costs about the
+// live heap), but the more memory it lets the heap take: live × (1 +
+// target/100). So the target follows the live heap, measured after each
+// collection: the one whose heap fills gcHeapBudget, at most
+// smallHeapGCPercent and at least serverGCPercent. A small state gets the
+// cheap collections of a high target within the budget; a large one keeps
+// serverGCPercent, never collected more often than with it (a fixed memory
+// limit would be, as the live heap neared the limit).
+// `make bench-cluster` prints the servers' peak RSS next to their CPU per
+// registration; `make bench-scheduler` the leader's RSS with 5,000
+// allocations.
+const (
+	serverGCPercent    = 200
+	smallHeapGCPercent = 400
+	gcHeapBudget       = 256 << 20
+)
 
-// tuneGC sets serverGCPercent, unless the operator set GOGC.
+// gcPercentFor is the target for a live heap of live bytes, in steps of 25
+// so that small changes of the heap do not reset it after every collection.
+func gcPercentFor(live uint64) int {
+	if live == 0 {
+		return smallHeapGCPercent
+	}
+	pct := int(min(100*(gcHeapBudget/float64(live)-1), smallHeapGCPercent))
+	return max(pct/25*25, serverGCPercent)
+}
+
+var gcTunerOnce sync.Once
+
+// tuneGC starts following the live heap with the target (once per
+// process: the collector is the process's), unless the operator set GOGC.
+// An operator's GOMEMLIMIT still caps the heap: the runtime collects at
+// whichever of the two bounds comes first.
 func tuneGC(log *slog.Logger) {
 	if v, ok := os.LookupEnv("GOGC"); ok {
 		log.Debug("garbage collector target set by GOGC", "gogc", v)
 		return
 	}
-	debug.SetGCPercent(serverGCPercent)
+	gcTunerOnce.Do(func() {
+		debug.SetGCPercent(smallHeapGCPercent)
+		t := &gcTuner{current: smallHeapGCPercent, sample: []metrics.Sample{{Name: "/gc/heap/live:bytes"}}}
+		runtime.SetFinalizer(t, (*gcTuner).afterGC)
+	})
+}
+
+// gcTuner sets the target after each collection. It is its own trigger:
+// unreachable, its finalizer runs once a collection has finished, and sets
+// itself again for the next one.
+type gcTuner struct {
+	current int
+	sample  []metrics.Sample
+}
+
+func (t *gcTuner) afterGC() {
+	metrics.Read(t.sample)
+	if t.sample[0].Value.Kind() == metrics.KindUint64 {
+		if pct := gcPercentFor(t.sample[0].Value.Uint64()); pct != t.current {
+			debug.SetGCPercent(pct)
+			t.current = pct
+		}
+	}
+	runtime.SetFinalizer(t, (*gcTuner).afterGC)
 }
 
 // raftLogCacheSize is how many recent log entries stay in memory.
@@ -402,6 +486,9 @@ func (s *Server) closeRaft() {
 	}
 	if s.mux != nil {
 		s.mux.Close()
+	}
+	if st, ok := s.raftLog.(*raftlog.Store); ok {
+		st.Close()
 	}
 	if s.raftStore != nil {
 		s.raftStore.Close()
