@@ -116,33 +116,7 @@ func TestLifecycleHooksRunInOrder(t *testing.T) {
 	}
 }
 
-const opsJob = `
-job "e2e-ops" {
-  datacenters = ["*"]
-  group "web" {
-    network {
-      port "http" { to = 8080 }
-    }
-    restart {
-      attempts = 3
-      interval = "1m"
-      delay    = "1s"
-      mode     = "fail"
-    }
-    task "app" {
-      driver = "docker"
-      config {
-        image = "drover-demo:v1"
-        ports = ["http"]
-      }
-      resources {
-        cpu    = 100
-        memory = 64
-      }
-    }
-  }
-}
-`
+var opsJob = webJob{Name: "e2e-ops", GroupExtra: restartThreeTimes}.HCL()
 
 // TestAllocOperations drives a running allocation through the CLI: logs
 // -f, exec, fs, signal, stats, restart and stop.
@@ -332,10 +306,7 @@ func TestNomadGoClientAllocOperations(t *testing.T) {
 		t.Fatalf("job run exited %d:\n%s", code, out)
 	}
 	running := waitRunning(t, a.Addr, "e2e-ops", 1)[0]
-	c, err := nomad.NewClient(&nomad.Config{Address: a.Addr})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := nomadClient(t, a.Addr)
 	alloc, _, err := c.Allocations().Info(running.ID, nil)
 	if err != nil {
 		t.Fatal(err)

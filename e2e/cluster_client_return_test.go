@@ -45,13 +45,7 @@ func TestClusterClientReturn(t *testing.T) {
 	}
 	defer docker.Close()
 	const keepJob, stopJob = "e2e-return-keep", "e2e-return-stop"
-	t.Cleanup(func() {
-		for _, job := range []string{keepJob, stopJob} {
-			for _, c := range jobContainers(t, docker, job) {
-				_, _ = docker.ContainerRemove(context.Background(), c.ID, client.ContainerRemoveOptions{Force: true})
-			}
-		}
-	})
+	removeContainersAtEnd(t, keepJob, stopJob)
 	c := cluster.New(t, cluster.Options{Binary: droverBin, Servers: 1, Clients: 1})
 	cl := c.WaitLeader(60 * time.Second).API()
 	var nodeID string

@@ -89,15 +89,7 @@ func TestClientsHealCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer docker.Close()
-	// Registered before the cluster, so it runs after the cluster's
-	// cleanup has stopped the clients (which leave containers running).
-	t.Cleanup(func() {
-		for _, job := range []string{"e2e-heal", "e2e-heal-system"} {
-			for _, c := range jobContainers(t, docker, job) {
-				_, _ = docker.ContainerRemove(context.Background(), c.ID, client.ContainerRemoveOptions{Force: true})
-			}
-		}
-	})
+	removeContainersAtEnd(t, "e2e-heal", "e2e-heal-system")
 	c := cluster.New(t, cluster.Options{Binary: droverBin, Servers: 3, Clients: 3, ServerConfig: fastHeartbeats})
 	leader := c.WaitLeader(60 * time.Second)
 	cl := leader.API()
@@ -325,19 +317,12 @@ type jobContainer struct {
 
 func jobContainers(t *testing.T, docker *client.Client, jobID string) []jobContainer {
 	t.Helper()
-	res, err := docker.ContainerList(context.Background(), client.ContainerListOptions{
-		All:     true,
-		Filters: make(client.Filters).Add("label", "com.drover.job_id="+jobID),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []jobContainer
-	for _, c := range res.Items {
+	for _, c := range droverContainers(t, docker, jobID) {
 		if c.Labels["com.drover.infra"] != "" {
 			continue
 		}
-		out = append(out, jobContainer{ID: c.ID, AllocID: c.Labels["com.drover.alloc_id"], NodeID: c.Labels["com.drover.node_id"], State: string(c.State)})
+		out = append(out, jobContainer{ID: c.ID, AllocID: c.Labels["com.drover.alloc_id"], NodeID: c.Labels["com.drover.node_id"], State: c.State})
 	}
 	return out
 }

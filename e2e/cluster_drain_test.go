@@ -73,13 +73,7 @@ func TestClusterDrain(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer docker.Close()
-	// Registered before the cluster: it runs after the cluster's cleanup,
-	// whose stopped clients leave their containers behind.
-	t.Cleanup(func() {
-		for _, c := range jobContainers(t, docker, drainJobID) {
-			_, _ = docker.ContainerRemove(context.Background(), c.ID, client.ContainerRemoveOptions{Force: true})
-		}
-	})
+	removeContainersAtEnd(t, drainJobID)
 	c := cluster.New(t, cluster.Options{Binary: droverBin, Servers: 3, Clients: 3})
 	leader := c.WaitLeader(60 * time.Second)
 	cl := leader.API()

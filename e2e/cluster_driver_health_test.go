@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -32,13 +31,7 @@ func TestClusterDriverHealthIsLive(t *testing.T) {
 	}
 	defer docker.Close()
 	const jobBefore, jobDuring = "e2e-health-before", "e2e-health-during"
-	t.Cleanup(func() {
-		for _, job := range []string{jobBefore, jobDuring} {
-			for _, c := range jobContainers(t, docker, job) {
-				_, _ = docker.ContainerRemove(context.Background(), c.ID, client.ContainerRemoveOptions{Force: true})
-			}
-		}
-	})
+	removeContainersAtEnd(t, jobBefore, jobDuring)
 	proxy := newSocketProxy(t, filepath.Join(t.TempDir(), "docker.sock"), engineSocket())
 	proxy.Start()
 

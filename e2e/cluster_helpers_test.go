@@ -16,7 +16,7 @@ import (
 
 	"github.com/drover-project/drover/api"
 	"github.com/drover-project/drover/e2e/cluster"
-	"github.com/drover-project/drover/jobspec"
+	"github.com/drover-project/drover/internal/benchjob"
 	"github.com/drover-project/drover/structs"
 )
 
@@ -27,43 +27,28 @@ func newCluster(t *testing.T, opts cluster.Options) *cluster.Cluster {
 	return cluster.New(t, opts)
 }
 
-// A job that only the servers handle: with no client in the cluster its
-// evaluation stays blocked, so registering it exercises Raft and nothing
-// else.
-const registrationOnlyJob = `
-job "tmpl" {
-  datacenters = ["*"]
-  group "g" {
-    task "t" {
-      driver = "docker"
-      config { image = "drover-demo:v1" }
-      resources {
-        cpu    = 50
-        memory = 32
-      }
-    }
-  }
-}
-`
-
-var (
-	jobTemplateOnce sync.Once
-	jobTemplate     *structs.Job
-	jobTemplateErr  error
-)
-
-// serverOnlyJob is a registration-only job named id.
+// serverOnlyJob is the registration-only job named id: with no client in
+// the cluster its evaluation stays blocked, so registering it exercises
+// Raft and nothing else.
 func serverOnlyJob(t *testing.T, id string) *structs.Job {
 	t.Helper()
-	jobTemplateOnce.Do(func() {
-		jobTemplate, jobTemplateErr = jobspec.Parse("cluster-job.hcl", []byte(registrationOnlyJob), nil)
-	})
-	if jobTemplateErr != nil {
-		t.Fatalf("parse the registration-only job: %v", jobTemplateErr)
+	job, err := benchjob.New(id)
+	if err != nil {
+		t.Fatal(err)
 	}
-	job := jobTemplate.Copy()
-	job.ID, job.Name = id, id
 	return job
+}
+
+// removeContainersAtEnd force-removes the containers of jobs when the test
+// ends. A test calls it before it starts its cluster: cleanups run last
+// registered first, so this one runs after the cluster's cleanup has
+// stopped the clients, which leave their containers running.
+func removeContainersAtEnd(t *testing.T, jobs ...string) {
+	t.Cleanup(func() {
+		for _, job := range jobs {
+			removeJobContainers(t, job)
+		}
+	})
 }
 
 // register registers a registration-only job through agent a.

@@ -44,9 +44,9 @@ job "%s" {
 // finds A's jobs, allocations, evaluations and node on every server of B.
 func TestClusterSnapshotRestoresOnAFreshCluster(t *testing.T) {
 	jobID := fmt.Sprintf("snapshot-web-%d", os.Getpid()) // the Docker engine is shared
-	// Registered before cluster A, so it runs after A's agent is gone and
-	// cannot restart what it removes.
-	t.Cleanup(func() { removeJobContainers(t, jobID) })
+	// Before cluster A, so it runs after A's agent is gone and cannot
+	// restart what it removes.
+	removeContainersAtEnd(t, jobID)
 
 	a := newCluster(t, cluster.Options{Servers: 1, ServerArgs: []string{"-client"}})
 	a1 := a.WaitLeader(60 * time.Second)

@@ -310,44 +310,26 @@ func answering(t *testing.T, addr, jobID string) map[string]int {
 	return out
 }
 
-const checkRestartJob = `
-job "e2e-check-restart" {
-  datacenters = ["*"]
-  group "web" {
-    network {
-      port "http" { to = 8080 }
-    }
-    service {
-      name = "e2e-check-restart"
-      port = "http"
-      check {
-        type     = "http"
-        path     = "/health"
-        interval = "1s"
-        timeout  = "1s"
-        check_restart {
-          limit = 3
-          grace = "1s"
-        }
-      }
-    }
-    task "app" {
-      driver = "docker"
-      config {
-        image = "drover-demo:v1"
-        ports = ["http"]
-      }
-      env {
-        FAIL_HEALTH = "1"
-      }
-      resources {
-        cpu    = 100
-        memory = 64
-      }
+var checkRestartJob = webJob{Name: "e2e-check-restart", GroupExtra: `
+service {
+  name = "e2e-check-restart"
+  port = "http"
+  check {
+    type     = "http"
+    path     = "/health"
+    interval = "1s"
+    timeout  = "1s"
+    check_restart {
+      limit = 3
+      grace = "1s"
     }
   }
 }
-`
+`, TaskExtra: `
+env {
+  FAIL_HEALTH = "1"
+}
+`}.HCL()
 
 // TestCheckRestartRestartsFailingTask: a check that fails three times in
 // a row restarts its task (liveness).

@@ -26,88 +26,35 @@ import (
 // The group's shutdown_delay keeps a stopped instance serving for a while
 // after it left the catalog, so the test can see the balancer stop sending
 // it traffic while it still could answer.
-const discoWebJob = `
-job "e2e-dc-web" {
-  datacenters = ["*"]
-  constraint {
-    attribute = "${node.unique.name}"
-    operator  = "regexp"
-    value     = "^client-[12]$"
-  }
-  group "web" {
-    count          = 3
-    shutdown_delay = "4s"
-    spread {
-      attribute = "${node.unique.name}"
-    }
-    network {
-      port "http" { to = 8080 }
-    }
-    service {
-      name     = "web"
-      port     = "http"
-      provider = "nomad"
-      check {
-        type     = "http"
-        path     = "/health"
-        interval = "1s"
-        timeout  = "1s"
-      }
-      ingress {
-        port     = %d
-        protocol = "http"
-      }
-    }
-    task "app" {
-      driver = "docker"
-      config {
-        image = "drover-demo:v1"
-        ports = ["http"]
-      }
-      env {
-        HEALTH_FILE = "/local/health"
-      }
-      resources {
-        cpu    = 100
-        memory = 64
-      }
-    }
-  }
+func discoWebJob(ingressPort int) string {
+	return webJob{Name: "e2e-dc-web", Count: 3, Job: `
+constraint {
+  attribute = "${node.unique.name}"
+  operator  = "regexp"
+  value     = "^client-[12]$"
 }
-`
+`, GroupExtra: `
+shutdown_delay = "4s"
+spread {
+  attribute = "${node.unique.name}"
+}
+` + ingressService("web", ingressPort, ""), TaskExtra: healthFileEnv}.HCL()
+}
 
 // discoOtherJob is a second service on client-3, whose task looks the
 // first one up by name.
-const discoOtherJob = `
-job "e2e-dc-other" {
-  datacenters = ["*"]
-  constraint {
-    attribute = "${node.unique.name}"
-    value     = "client-3"
-  }
-  group "other" {
-    network {
-      port "http" { to = 8080 }
-    }
-    service {
-      name     = "other"
-      port     = "http"
-      provider = "nomad"
-    }
-    task "app" {
-      driver = "docker"
-      config {
-        image = "drover-demo:v1"
-        ports = ["http"]
-      }
-      resources {
-        cpu    = 100
-        memory = 64
-      }
-    }
-  }
+var discoOtherJob = webJob{Name: "e2e-dc-other", Group: "other", Job: `
+constraint {
+  attribute = "${node.unique.name}"
+  value     = "client-3"
 }
-`
+`, GroupExtra: `
+service {
+  name     = "other"
+  port     = "http"
+  provider = "nomad"
+}
+`}.HCL()
 
 // discoIngressPort is the web service's ingress port: every node listens
 // on it on its own address, so it cannot clash between them.
@@ -132,13 +79,7 @@ const gossipTarget = 2 * time.Second
 //   - A task resolves another service by name from inside its container,
 //     through its client's DNS server.
 func TestDiscoveryAcrossClients(t *testing.T) {
-	// Registered before the cluster, so it runs after the cluster's
-	// cleanup has stopped the clients (which leave containers running).
-	t.Cleanup(func() {
-		for _, job := range []string{"e2e-dc-web", "e2e-dc-other"} {
-			removeJobContainers(t, job)
-		}
-	})
+	removeContainersAtEnd(t, "e2e-dc-web", "e2e-dc-other")
 	c := newCluster(t, cluster.Options{Servers: 1, Clients: 3, PublishPorts: true, ServerArgs: []string{"-client"}})
 	leader := c.WaitLeader(60 * time.Second)
 	cl := leader.API()
@@ -162,7 +103,7 @@ func TestDiscoveryAcrossClients(t *testing.T) {
 		return countReady(list) == 4 && len(agentOf) == 4, fmt.Errorf("%d ready of %d nodes", countReady(list), len(list))
 	})
 
-	registerSrc(t, cl, fmt.Sprintf(discoWebJob, discoIngressPort))
+	registerSrc(t, cl, discoWebJob(discoIngressPort))
 	stubs := waitLiveAllocs(t, cl, "e2e-dc-web", 3)
 	if byNode := allocsByNode(stubs); len(byNode) != 2 {
 		t.Fatalf("count 3 placed on %d node(s), want client-1 and client-2", len(byNode))

@@ -15,34 +15,7 @@ import (
 	"github.com/drover-project/drover/structs"
 )
 
-const helloJob = `
-job "e2e-hello" {
-  datacenters = ["*"]
-  group "web" {
-    count = 2
-    network {
-      port "http" { to = 8080 }
-    }
-    restart {
-      attempts = 3
-      interval = "1m"
-      delay    = "1s"
-      mode     = "fail"
-    }
-    task "app" {
-      driver = "docker"
-      config {
-        image = "drover-demo:v1"
-        ports = ["http"]
-      }
-      resources {
-        cpu    = 100
-        memory = 64
-      }
-    }
-  }
-}
-`
+var helloJob = webJob{Name: "e2e-hello", Count: 2, GroupExtra: restartThreeTimes}.HCL()
 
 type demoAnswer struct {
 	Version  string `json:"version"`
@@ -210,7 +183,7 @@ func droverContainers(t *testing.T, docker *client.Client, jobID string) []conta
 	}
 	var out []containerSummary
 	for _, c := range res.Items {
-		out = append(out, containerSummary{ID: c.ID, Labels: c.Labels})
+		out = append(out, containerSummary{ID: c.ID, Labels: c.Labels, State: string(c.State)})
 	}
 	return out
 }
@@ -218,4 +191,5 @@ func droverContainers(t *testing.T, docker *client.Client, jobID string) []conta
 type containerSummary struct {
 	ID     string
 	Labels map[string]string
+	State  string // "running", "exited", ...
 }

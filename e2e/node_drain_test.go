@@ -9,54 +9,14 @@ import (
 	"github.com/drover-project/drover/structs"
 )
 
-const drainJob = `
-job "e2e-drain" {
-  datacenters = ["*"]
-  group "web" {
-    count = 2
-    network {
-      port "http" { to = 8080 }
-    }
-    migrate {
-      max_parallel     = 1
-      min_healthy_time = "10s"
-    }
-    task "app" {
-      driver = "docker"
-      config {
-        image = "drover-demo:v1"
-        ports = ["http"]
-      }
-      resources {
-        cpu    = 100
-        memory = 64
-      }
-    }
-  }
+var drainJob = webJob{Name: "e2e-drain", Count: 2, GroupExtra: `
+migrate {
+  max_parallel     = 1
+  min_healthy_time = "10s"
 }
-`
+`}.HCL()
 
-const eligibilityJob = `
-job "e2e-eligible" {
-  datacenters = ["*"]
-  group "web" {
-    network {
-      port "http" { to = 8080 }
-    }
-    task "app" {
-      driver = "docker"
-      config {
-        image = "drover-demo:v1"
-        ports = ["http"]
-      }
-      resources {
-        cpu    = 100
-        memory = 64
-      }
-    }
-  }
-}
-`
+var eligibilityJob = webJob{Name: "e2e-eligible"}.HCL()
 
 // TestNodeDrainAndEligibility drains the only node of a dev agent with a
 // 5 s deadline: with nowhere to move to, its allocations are stopped at the

@@ -12,10 +12,7 @@ import (
 // Go client: its requests are understood and its answers decode.
 func TestNomadGoClientDrain(t *testing.T) {
 	a := startAgent(t)
-	c, err := nomad.NewClient(&nomad.Config{Address: a.Addr})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := nomadClient(t, a.Addr)
 	nodes, _, err := c.Nodes().List(nil)
 	if err != nil || len(nodes) != 1 {
 		t.Fatalf("nodes %v, err %v", nodes, err)

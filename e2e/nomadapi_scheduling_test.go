@@ -1,10 +1,6 @@
 package e2e
 
-import (
-	"testing"
-
-	nomad "github.com/hashicorp/nomad/api"
-)
+import "testing"
 
 // TestNomadGoClientScheduling uses HashiCorp's Go client for what the
 // scheduler adds: a job with a constraint, an affinity and a spread is
@@ -12,10 +8,7 @@ import (
 // versions and reverted; the scheduler configuration is read and set.
 func TestNomadGoClientScheduling(t *testing.T) {
 	a := startAgent(t)
-	c, err := nomad.NewClient(&nomad.Config{Address: a.Addr})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := nomadClient(t, a.Addr)
 	jobs := c.Jobs()
 	job, err := jobs.ParseHCL(`
 job "nomad-sched" {

@@ -7,15 +7,22 @@ import (
 	nomad "github.com/hashicorp/nomad/api"
 )
 
+// nomadClient is HashiCorp's own Go client of the agent at addr.
+func nomadClient(t *testing.T, addr string) *nomad.Client {
+	t.Helper()
+	c, err := nomad.NewClient(&nomad.Config{Address: addr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 // TestNomadGoClient proves drover's /v1 API keeps HashiCorp's own Go client
 // working, used as a black box: parse on the server, register, inspect,
 // list allocations and evaluations, and purge.
 func TestNomadGoClient(t *testing.T) {
 	a := startAgent(t)
-	c, err := nomad.NewClient(&nomad.Config{Address: a.Addr})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := nomadClient(t, a.Addr)
 	jobs := c.Jobs()
 
 	job, err := jobs.ParseHCL(`

@@ -3,7 +3,6 @@ package e2e
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"fmt"
 	"os"
 	"regexp"
@@ -101,15 +100,7 @@ func TestSchedulingByClientAttributes(t *testing.T) {
 	}
 	defer docker.Close()
 	jobs := []string{"e2e-rack", "e2e-class", "e2e-big", "e2e-attrs-system"}
-	// Registered before the cluster: it runs after the cluster's cleanup,
-	// whose stopped clients leave their containers behind.
-	t.Cleanup(func() {
-		for _, job := range jobs {
-			for _, c := range jobContainers(t, docker, job) {
-				_, _ = docker.ContainerRemove(context.Background(), c.ID, client.ContainerRemoveOptions{Force: true})
-			}
-		}
-	})
+	removeContainersAtEnd(t, jobs...)
 	c := cluster.New(t, cluster.Options{Binary: droverBin, Servers: 1})
 	server := c.WaitLeader(60 * time.Second)
 	cl := server.API()

@@ -14,54 +14,19 @@ import (
 	"testing"
 	"time"
 
-	nomad "github.com/hashicorp/nomad/api"
 	"github.com/miekg/dns"
 
 	"github.com/drover-project/drover/structs"
 )
 
-const servicesJob = `
-job "e2e-services" {
-  datacenters = ["*"]
-  group "web" {
-    count = 2
-    network {
-      port "http" { to = 8080 }
-    }
-    service {
-      name     = "api"
-      port     = "http"
-      tags     = ["v1", "web"]
-      meta     = { team = "core" }
-      provider = "nomad"
-      check {
-        type     = "http"
-        path     = "/health"
-        interval = "1s"
-        timeout  = "1s"
-      }
-      ingress {
-        port     = %d
-        protocol = "http"
-      }
-    }
-    task "app" {
-      driver = "docker"
-      config {
-        image = "drover-demo:v1"
-        ports = ["http"]
-      }
-      env {
-        HEALTH_FILE = "/local/health"
-      }
-      resources {
-        cpu    = 100
-        memory = 64
-      }
-    }
-  }
+// servicesJob is the services test's job, its service behind an http
+// ingress on ingressPort.
+func servicesJob(ingressPort int) string {
+	return webJob{Name: "e2e-services", Count: 2, GroupExtra: ingressService("api", ingressPort, `
+tags = ["v1", "web"]
+meta = { team = "core" }
+`), TaskExtra: healthFileEnv}.HCL()
 }
-`
 
 // TestServiceDiscoveryOnOneNode registers a checked service with two
 // instances and finds them through every path: the HTTP API, the CLI,
@@ -75,7 +40,7 @@ func TestServiceDiscoveryOnOneNode(t *testing.T) {
 	}
 	a := startAgent(t, "-config", cfg)
 
-	out, code := drover(t, a, "job", "run", writeJob(t, fmt.Sprintf(servicesJob, ingressPort)))
+	out, code := drover(t, a, "job", "run", writeJob(t, servicesJob(ingressPort)))
 	if code != 0 {
 		t.Fatalf("job run exited %d:\n%s", code, out)
 	}
@@ -117,10 +82,7 @@ func TestServiceDiscoveryOnOneNode(t *testing.T) {
 	}
 
 	// Nomad's own Go client reads them.
-	nc, err := nomad.NewClient(&nomad.Config{Address: a.Addr})
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc := nomadClient(t, a.Addr)
 	nlist, _, err := nc.Services().List(nil)
 	if err != nil || len(nlist) != 1 || len(nlist[0].Services) != 1 || nlist[0].Services[0].ServiceName != "api" {
 		t.Errorf("Nomad client's Services().List: %s, %v", mustJSON(nlist), err)

@@ -15,13 +15,8 @@ import (
 // other nodes one at a time, never fewer than count − max_parallel = 2
 // run, and the drained node ends ineligible with no drain strategy.
 func TestServerDrainKeepsCountMinusMaxParallelRunning(t *testing.T) {
-	s := testServer(t, t.TempDir())
-	defer s.Shutdown()
+	_, ep := oneNodeServer(t)
 	ctx := context.Background()
-	ep := s.Endpoints()
-	if _, err := ep.RegisterNode(ctx, testNode("n1")); err != nil {
-		t.Fatal(err)
-	}
 	job := testJob("web", 3)
 	job.TaskGroups[0].Migrate = &structs.MigrateStrategy{MaxParallel: 1, HealthCheck: structs.MigrateHealthTaskStates,
 		MinHealthyTime: 500 * time.Millisecond, HealthyDeadline: time.Minute}

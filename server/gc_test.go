@@ -11,13 +11,8 @@ import (
 // its evaluations and allocations, and so is a node that is down with
 // nothing on it; a running job and a live node are left alone.
 func TestServerSystemGCCollectsFinishedWork(t *testing.T) {
-	s := testServer(t, t.TempDir())
-	defer s.Shutdown()
+	s, ep := oneNodeServer(t)
 	ctx := context.Background()
-	ep := s.Endpoints()
-	if _, err := ep.RegisterNode(ctx, testNode("n1")); err != nil {
-		t.Fatal(err)
-	}
 	for _, id := range []string{"old", "live"} {
 		if _, err := ep.JobRegister(ctx, &structs.JobRegisterRequest{Job: testJob(id, 1)}); err != nil {
 			t.Fatal(err)

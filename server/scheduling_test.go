@@ -13,13 +13,8 @@ import (
 // allocation from the evaluation its registration creates; a node that
 // goes down and beats again is evaluated too.
 func TestServerSystemJobReachesNodesThatJoinLater(t *testing.T) {
-	s := testServer(t, t.TempDir())
-	defer s.Shutdown()
+	_, ep := oneNodeServer(t)
 	ctx := context.Background()
-	ep := s.Endpoints()
-	if _, err := ep.RegisterNode(ctx, testNode("n1")); err != nil {
-		t.Fatal(err)
-	}
 	job := testJob("sys", 1)
 	job.Type = structs.JobTypeSystem
 	if _, err := ep.JobRegister(ctx, &structs.JobRegisterRequest{Job: job}); err != nil {
@@ -64,13 +59,8 @@ func TestServerSystemJobReachesNodesThatJoinLater(t *testing.T) {
 // TestServerJobPlanVersionsScaleRevert drives the plan, versions, scale
 // and revert endpoints on one server.
 func TestServerJobPlanVersionsScaleRevert(t *testing.T) {
-	s := testServer(t, t.TempDir())
-	defer s.Shutdown()
+	_, ep := oneNodeServer(t)
 	ctx := context.Background()
-	ep := s.Endpoints()
-	if _, err := ep.RegisterNode(ctx, testNode("n1")); err != nil {
-		t.Fatal(err)
-	}
 	plan, err := ep.JobPlan(ctx, &structs.JobPlanRequest{Job: testJob("web", 2), Diff: true})
 	if err != nil {
 		t.Fatal(err)

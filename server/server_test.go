@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/drover-project/drover/internal/logging"
+	"github.com/drover-project/drover/server/endpoints"
 	"github.com/drover-project/drover/structs"
 )
 
@@ -41,6 +42,19 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// oneNodeServer is a test server, shut down when the test ends, with node
+// n1 registered; it returns the server and its endpoints.
+func oneNodeServer(t *testing.T) (*Server, *endpoints.Endpoints) {
+	t.Helper()
+	s := testServer(t, t.TempDir())
+	t.Cleanup(func() { s.Shutdown() })
+	ep := s.Endpoints()
+	if _, err := ep.RegisterNode(context.Background(), testNode("n1")); err != nil {
+		t.Fatal(err)
+	}
+	return s, ep
 }
 
 func testNode(id string) *structs.Node {

@@ -11,27 +11,9 @@ import (
 	"testing"
 
 	agenthttp "github.com/drover-project/drover/agent/http"
-	"github.com/drover-project/drover/jobspec"
+	"github.com/drover-project/drover/internal/benchjob"
 	"github.com/drover-project/drover/structs"
 )
-
-// benchJobHCL is the job bench/cluster registers: one docker task, the
-// smallest useful registration.
-const benchJobHCL = `
-job "bench" {
-  datacenters = ["*"]
-  group "g" {
-    task "t" {
-      driver = "docker"
-      config { image = "drover-demo:v1" }
-      resources {
-        cpu    = 50
-        memory = 32
-      }
-    }
-  }
-}
-`
 
 // registerOnly answers registrations at once, so the benchmark measures
 // only the HTTP side of one: routing, decoding, answering, logging.
@@ -45,7 +27,7 @@ func (registerOnly) JobRegister(ctx context.Context, req *structs.JobRegisterReq
 // Go client sends it, through the whole handler with the agent's default
 // (info) log level.
 func BenchmarkJobRegister(b *testing.B) {
-	job, err := jobspec.Parse("bench.hcl", []byte(benchJobHCL), nil)
+	job, err := benchjob.New("bench")
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -31,8 +31,8 @@ import (
 
 	"github.com/drover-project/drover/api"
 	"github.com/drover-project/drover/e2e/cluster"
+	"github.com/drover-project/drover/internal/benchjob"
 	"github.com/drover-project/drover/internal/devagent"
-	"github.com/drover-project/drover/jobspec"
 	"github.com/drover-project/drover/structs"
 )
 
@@ -70,24 +70,6 @@ func main() {
 	}
 }
 
-// The registration-only job: the cluster has no client, so registering it
-// goes through Raft and leaves a blocked evaluation, nothing more.
-const jobHCL = `
-job "bench" {
-  datacenters = ["*"]
-  group "g" {
-    task "t" {
-      driver = "docker"
-      config { image = "drover-demo:v1" }
-      resources {
-        cpu    = 50
-        memory = 32
-      }
-    }
-  }
-}
-`
-
 // servers is the size of the measured cluster.
 const servers = 3
 
@@ -113,7 +95,9 @@ func parseWriters(list string) ([]int, error) {
 }
 
 func bench(t cluster.T, bin, logLevel, profileDir string, duration time.Duration, writers []int, followerWriters, kills int) {
-	template, err := jobspec.Parse("bench.hcl", []byte(jobHCL), nil)
+	// The registration-only job: the cluster has no client, so registering
+	// it goes through Raft and leaves a blocked evaluation, nothing more.
+	template, err := benchjob.New("bench")
 	if err != nil {
 		t.Fatalf("%v", err)
 	}

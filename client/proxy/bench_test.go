@@ -231,41 +231,26 @@ func rawGet(conn net.Conn, buf []byte) error {
 // small JSON document, as the bench's backend does, without allocating.
 func rawBackend(b *testing.B) string {
 	b.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { l.Close() })
-	go func() {
+	return serveLoopback(b, func(conn net.Conn, _ int) {
+		buf := make([]byte, 4096)
+		n := 0
 		for {
-			conn, err := l.Accept()
+			m, err := conn.Read(buf[n:])
 			if err != nil {
 				return
 			}
-			go func() {
-				defer conn.Close()
-				buf := make([]byte, 4096)
-				n := 0
-				for {
-					m, err := conn.Read(buf[n:])
-					if err != nil {
-						return
-					}
-					n += m
-					// Requests come one at a time: answer each whole one.
-					for {
-						end := bytes.Index(buf[:n], []byte("\r\n\r\n"))
-						if end < 0 {
-							break
-						}
-						if _, err := conn.Write(rawResponseText); err != nil {
-							return
-						}
-						n = copy(buf, buf[end+4:n])
-					}
+			n += m
+			// Requests come one at a time: answer each whole one.
+			for {
+				end := bytes.Index(buf[:n], []byte("\r\n\r\n"))
+				if end < 0 {
+					break
 				}
-			}()
+				if _, err := conn.Write(rawResponseText); err != nil {
+					return
+				}
+				n = copy(buf, buf[end+4:n])
+			}
 		}
-	}()
-	return l.Addr().String()
+	})
 }

@@ -88,46 +88,25 @@ func TestHTTPPlainAnswerRelayed(t *testing.T) {
 		"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 3\r\n\r\nbye",
 		"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
 	conns := make(chan int, 10)
-	go func() {
-		next := 0
-		for n := 1; ; n++ {
-			conn, err := l.Accept()
-			if err != nil {
+	backend := serveLoopback(t, func(conn net.Conn, n int) {
+		conns <- n
+		first := 0
+		if n > 1 {
+			first = 2 // the second connection serves what is left
+		}
+		br := bufio.NewReader(conn)
+		for i := first; i < len(answers); i++ {
+			if _, err := http.ReadRequest(br); err != nil {
 				return
 			}
-			conns <- n
-			go func(conn net.Conn, first int) {
-				defer conn.Close()
-				br := bufio.NewReader(conn)
-				for i := first; i < len(answers); i++ {
-					if _, err := http.ReadRequest(br); err != nil {
-						return
-					}
-					_, _ = io.WriteString(conn, answers[i])
-					if strings.Contains(answers[i], "Connection: close") {
-						return
-					}
-				}
-			}(conn, next)
-			next = 2 // the second connection serves what is left
+			_, _ = io.WriteString(conn, answers[i])
+			if strings.Contains(answers[i], "Connection: close") {
+				return
+			}
 		}
-	}()
-	cat := &fakeCatalog{}
-	cat.set(l.Addr().String())
-	_, addr := startProxy(t, cat, structs.ServiceIngress{Protocol: "http"})
-	client, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	_ = client.SetDeadline(time.Now().Add(10 * time.Second))
-	br := bufio.NewReader(client)
+	})
+	client, br := dialHTTPProxy(t, backend)
 	for i, want := range []struct {
 		status int
 		body   string
@@ -229,56 +208,50 @@ func TestReadPlainRequest(t *testing.T) {
 	}
 }
 
-// A plain request reaches the instance as the client sent it, without the
-// fields of the client's connection and with the client's address.
-func TestHTTPPlainRequestRelayed(t *testing.T) {
-	heads := make(chan string, 4)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		for {
-			conn, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer conn.Close()
-				br := bufio.NewReader(conn)
-				for {
-					var head strings.Builder
-					for {
-						line, err := br.ReadString('\n')
-						if err != nil {
-							return
-						}
-						if line == "\r\n" {
-							break
-						}
-						head.WriteString(line)
-					}
-					heads <- head.String()
-					answer := "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
-					if strings.HasPrefix(head.String(), "HEAD ") {
-						answer = strings.TrimSuffix(answer, "ok")
-					}
-					_, _ = io.WriteString(conn, answer)
-				}
-			}()
-		}
-	}()
+// dialHTTPProxy starts an http proxy in front of backend and connects to
+// it, with a deadline that ends a stuck test. The connection is closed
+// when the test ends.
+func dialHTTPProxy(t *testing.T, backend string) (net.Conn, *bufio.Reader) {
+	t.Helper()
 	cat := &fakeCatalog{}
-	cat.set(l.Addr().String())
+	cat.set(backend)
 	_, addr := startProxy(t, cat, structs.ServiceIngress{Protocol: "http"})
 	client, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer client.Close()
+	t.Cleanup(func() { client.Close() })
 	_ = client.SetDeadline(time.Now().Add(10 * time.Second))
-	br := bufio.NewReader(client)
+	return client, bufio.NewReader(client)
+}
+
+// A plain request reaches the instance as the client sent it, without the
+// fields of the client's connection and with the client's address.
+func TestHTTPPlainRequestRelayed(t *testing.T) {
+	heads := make(chan string, 4)
+	backend := serveLoopback(t, func(conn net.Conn, _ int) {
+		br := bufio.NewReader(conn)
+		for {
+			var head strings.Builder
+			for {
+				line, err := br.ReadString('\n')
+				if err != nil {
+					return
+				}
+				if line == "\r\n" {
+					break
+				}
+				head.WriteString(line)
+			}
+			heads <- head.String()
+			answer := "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+			if strings.HasPrefix(head.String(), "HEAD ") {
+				answer = strings.TrimSuffix(answer, "ok")
+			}
+			_, _ = io.WriteString(conn, answer)
+		}
+	})
+	client, br := dialHTTPProxy(t, backend)
 	ip := client.LocalAddr().(*net.TCPAddr).IP.String()
 	for _, c := range []struct{ sent, want string }{
 		{"GET /a?b=1 HTTP/1.1\r\nhost: api\r\nX-Custom: v\r\n\r\n",

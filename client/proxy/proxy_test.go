@@ -230,22 +230,33 @@ func TestRefusingInstanceIsRetriedOnAnother(t *testing.T) {
 // when there is one), then echoes.
 func tcpBackend(t *testing.T, name string) string {
 	t.Helper()
+	return serveLoopback(t, func(conn net.Conn, _ int) {
+		r := bufio.NewReader(conn)
+		line, _ := r.ReadString('\n')
+		fmt.Fprintf(conn, "%s %s", name, line)
+	})
+}
+
+// serveLoopback listens on loopback until the test ends and serves each
+// connection it accepts on a goroutine of its own: serve gets the
+// connection and its number, from 1, and the connection is closed when
+// serve returns. It returns the address.
+func serveLoopback(tb testing.TB, serve func(conn net.Conn, n int)) string {
+	tb.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	t.Cleanup(func() { l.Close() })
+	tb.Cleanup(func() { l.Close() })
 	go func() {
-		for {
+		for n := 1; ; n++ {
 			conn, err := l.Accept()
 			if err != nil {
 				return
 			}
 			go func() {
 				defer conn.Close()
-				r := bufio.NewReader(conn)
-				line, _ := r.ReadString('\n')
-				fmt.Fprintf(conn, "%s %s", name, line)
+				serve(conn, n)
 			}()
 		}
 	}()

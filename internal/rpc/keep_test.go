@@ -48,17 +48,7 @@ func TestPoolSendsSequentialCallsOnOneStream(t *testing.T) {
 }
 
 func TestCancelOnAKeptStreamReachesTheHandler(t *testing.T) {
-	handlerDone := make(chan error, 1)
-	started := make(chan struct{})
-	_, addr := startServer(t, HandlerFunc(func(ctx context.Context, method string, args Args) (any, error) {
-		if method == "Quick" {
-			return "ok", nil
-		}
-		close(started)
-		<-ctx.Done()
-		handlerDone <- ctx.Err()
-		return nil, ctx.Err()
-	}))
+	addr, cancelBlocked := startBlockingServer(t)
 	p := newPool(t)
 	if err := p.Call(context.Background(), addr, "Quick", nil, nil); err != nil {
 		t.Fatal(err)
@@ -66,19 +56,7 @@ func TestCancelOnAKeptStreamReachesTheHandler(t *testing.T) {
 	if idleCount(p, addr) != 1 {
 		t.Fatal("the first call's stream was not kept")
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	callDone := make(chan error, 1)
-	go func() { callDone <- p.Call(ctx, addr, "Block", nil, nil) }()
-	<-started
-	cancel()
-	if err := <-callDone; !errors.Is(err, context.Canceled) {
-		t.Fatalf("call: got %v, want context.Canceled", err)
-	}
-	select {
-	case <-handlerDone:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the handler's context did not end after the caller cancelled")
-	}
+	cancelBlocked(p)
 	if n := idleCount(p, addr); n != 0 {
 		t.Fatalf("%d idle streams after a cancelled call, want 0: its stream is closed", n)
 	}

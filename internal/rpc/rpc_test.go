@@ -112,26 +112,43 @@ func TestRemoteErrorsKeepTheirClass(t *testing.T) {
 }
 
 func TestCancelReachesTheHandler(t *testing.T) {
+	_, cancelBlocked := startBlockingServer(t)
+	cancelBlocked(newPool(t))
+}
+
+// startBlockingServer starts a server that answers "Quick" at once and
+// holds any other call until its context ends. It returns the address and
+// cancelBlocked, which makes a "Block" call through p, cancels it once the
+// handler runs, and fails the test unless the call returns
+// context.Canceled and the handler's context ends.
+func startBlockingServer(t *testing.T) (addr string, cancelBlocked func(p *Pool)) {
+	t.Helper()
 	handlerDone := make(chan error, 1)
 	started := make(chan struct{})
-	_, addr := startServer(t, HandlerFunc(func(ctx context.Context, method string, args Args) (any, error) {
+	_, addr = startServer(t, HandlerFunc(func(ctx context.Context, method string, args Args) (any, error) {
+		if method == "Quick" {
+			return "ok", nil
+		}
 		close(started)
 		<-ctx.Done()
 		handlerDone <- ctx.Err()
 		return nil, ctx.Err()
 	}))
-	ctx, cancel := context.WithCancel(context.Background())
-	callDone := make(chan error, 1)
-	go func() { callDone <- newPool(t).Call(ctx, addr, "Block", nil, nil) }()
-	<-started
-	cancel()
-	if err := <-callDone; !errors.Is(err, context.Canceled) {
-		t.Fatalf("call: got %v, want context.Canceled", err)
-	}
-	select {
-	case <-handlerDone:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the handler's context did not end after the caller cancelled")
+	return addr, func(p *Pool) {
+		t.Helper()
+		ctx, cancel := context.WithCancel(context.Background())
+		callDone := make(chan error, 1)
+		go func() { callDone <- p.Call(ctx, addr, "Block", nil, nil) }()
+		<-started
+		cancel()
+		if err := <-callDone; !errors.Is(err, context.Canceled) {
+			t.Fatalf("call: got %v, want context.Canceled", err)
+		}
+		select {
+		case <-handlerDone:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the handler's context did not end after the caller cancelled")
+		}
 	}
 }
 

@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/raft"
-
 	"github.com/drover-project/drover/internal/logging"
 	"github.com/drover-project/drover/internal/rpc"
 	"github.com/drover-project/drover/server/fsm"
@@ -25,6 +23,21 @@ func benchJob(id string) *structs.Job {
 			Resources: &structs.Resources{CPU: 50, MemoryMB: 32},
 		}},
 	}}}
+}
+
+// registerLoop registers a new job through e on each iteration of b,
+// from the decoded request to the answer.
+func registerLoop(b *testing.B, e *Endpoints) {
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		n++
+		req := &structs.JobRegisterRequest{Job: benchJob(fmt.Sprintf("bench-%07d", n))}
+		req.Job.Region = structs.DefaultRegion
+		if _, err := e.JobRegister(context.Background(), req); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
 
 // encodeOnlyLeader is a leader whose writes are encoded as Raft entries
@@ -55,52 +68,15 @@ func encodeOnlyLeader() *Endpoints {
 // decoded request to the answer.
 func BenchmarkJobRegister(b *testing.B) {
 	e := encodeOnlyLeader()
-	b.ReportAllocs()
-	n := 0
-	for b.Loop() {
-		n++
-		req := &structs.JobRegisterRequest{Job: benchJob(fmt.Sprintf("bench-%07d", n))}
-		req.Job.Region = structs.DefaultRegion
-		if _, err := e.JobRegister(context.Background(), req); err != nil {
-			b.Fatal(err)
-		}
-	}
+	registerLoop(b, e)
 }
 
 // BenchmarkJobRegisterApplied is BenchmarkJobRegister with the entries
 // applied to a real state machine, as on a lone leader, so that the reads
 // after the apply find what it stored. It counts the apply too.
 func BenchmarkJobRegisterApplied(b *testing.B) {
-	f := fsm.New(nil)
-	var index uint64
-	e := New(Deps{
-		Apply: func(typ fsm.MessageType, req any) (uint64, error) {
-			data, err := fsm.Encode(typ, req)
-			if err != nil {
-				return 0, err
-			}
-			index++
-			if err, ok := f.Apply(&raft.Log{Index: index, Type: raft.LogCommand, Data: data}).(error); ok {
-				return 0, err
-			}
-			return index, nil
-		},
-		State:    f.State,
-		Leader:   func() string { return "self" },
-		IsLeader: func() bool { return true },
-		Region:   structs.DefaultRegion,
-		Logger:   logging.Discard(),
-	})
-	b.ReportAllocs()
-	n := 0
-	for b.Loop() {
-		n++
-		req := &structs.JobRegisterRequest{Job: benchJob(fmt.Sprintf("bench-%07d", n))}
-		req.Job.Region = structs.DefaultRegion
-		if _, err := e.JobRegister(context.Background(), req); err != nil {
-			b.Fatal(err)
-		}
-	}
+	e, _ := localServer(b)
+	registerLoop(b, e)
 }
 
 // BenchmarkForwardedJobRegister is one registration received by a
@@ -125,17 +101,8 @@ func BenchmarkForwardedJobRegister(b *testing.B) {
 		Region:   structs.DefaultRegion,
 		Logger:   logging.Discard(),
 	})
-	b.ReportAllocs()
 	cpu := processCPU()
-	n := 0
-	for b.Loop() {
-		n++
-		req := &structs.JobRegisterRequest{Job: benchJob(fmt.Sprintf("bench-%07d", n))}
-		req.Job.Region = structs.DefaultRegion
-		if _, err := follower.JobRegister(context.Background(), req); err != nil {
-			b.Fatal(err)
-		}
-	}
+	registerLoop(b, follower)
 	// A round trip mostly waits, so ns/op says little about the work;
 	// the process's CPU time per call does.
 	b.ReportMetric(float64(processCPU()-cpu)/float64(b.N), "cpu-ns/op")

@@ -17,7 +17,7 @@ import (
 
 // localServer is endpoints over a real FSM, applying entries in order as
 // a lone leader would.
-func localServer(t *testing.T) (*Endpoints, *fsm.FSM) {
+func localServer(t testing.TB) (*Endpoints, *fsm.FSM) {
 	t.Helper()
 	f := fsm.New(nil)
 	var index uint64 = 100

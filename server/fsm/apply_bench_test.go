@@ -1,7 +1,6 @@
 package fsm
 
 import (
-	"fmt"
 	"runtime"
 	"syscall"
 	"testing"
@@ -9,45 +8,17 @@ import (
 
 	"github.com/hashicorp/raft"
 
-	"github.com/drover-project/drover/jobspec"
-	"github.com/drover-project/drover/structs"
+	"github.com/drover-project/drover/internal/benchjob"
 )
 
-// benchJobHCL is the job bench/cluster registers: the figures of issue 3
-// depend on how fast every server applies its registration.
-const benchJobHCL = `
-job "bench" {
-  datacenters = ["*"]
-  group "g" {
-    task "t" {
-      driver = "docker"
-      config { image = "drover-demo:v1" }
-      resources {
-        cpu    = 50
-        memory = 32
-      }
-    }
-  }
-}
-`
-
-// benchRegistration returns the JobRegister entry of job number i, as the
-// endpoint proposes it: canonicalized, with a submit time and an eval.
+// benchRegistration returns the JobRegister entry of job number i of the
+// job bench/cluster registers, as the endpoint proposes it: the figures of
+// issue 3 depend on how fast every server applies its registration.
 func benchRegistration(tb testing.TB, i int) []byte {
 	tb.Helper()
-	job, err := jobspec.Parse("bench.hcl", []byte(benchJobHCL), nil)
+	job, eval, err := benchjob.Registration(i)
 	if err != nil {
 		tb.Fatal(err)
-	}
-	job.ID = fmt.Sprintf("bench-%07d", i)
-	job.Name = job.ID
-	job.Canonicalize()
-	at := time.Unix(1_700_000_000, int64(i)).UTC()
-	job.SubmitTime = at.UnixNano()
-	eval := &structs.Evaluation{
-		ID: fmt.Sprintf("00000000-0000-0000-0000-%012d", i), Namespace: job.Namespace, Priority: job.Priority,
-		Type: job.Type, TriggeredBy: structs.EvalTriggerJobRegister, JobID: job.ID,
-		Status: structs.EvalStatusPending, CreateTime: at.UnixNano(), ModifyTime: at.UnixNano(),
 	}
 	data, err := Encode(JobRegister, &JobRegisterRequest{Job: job, Eval: eval})
 	if err != nil {

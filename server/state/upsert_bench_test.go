@@ -2,50 +2,23 @@ package state
 
 import (
 	"encoding/json"
-	"fmt"
 	"runtime"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/drover-project/drover/jobspec"
+	"github.com/drover-project/drover/internal/benchjob"
 	"github.com/drover-project/drover/structs"
 )
 
-// benchJobHCL is the job bench/cluster registers.
-const benchJobHCL = `
-job "bench" {
-  datacenters = ["*"]
-  group "g" {
-    task "t" {
-      driver = "docker"
-      config { image = "drover-demo:v1" }
-      resources {
-        cpu    = 50
-        memory = 32
-      }
-    }
-  }
-}
-`
-
-// benchRegistration returns job number i and its evaluation as the FSM
-// hands them over: decoded from JSON (so the task config holds float64s).
+// benchRegistration returns job number i of the job bench/cluster
+// registers, and its evaluation, as the FSM hands them over: decoded from
+// JSON (so the task config holds float64s).
 func benchRegistration(tb testing.TB, i int) (*structs.Job, *structs.Evaluation) {
 	tb.Helper()
-	job, err := jobspec.Parse("bench.hcl", []byte(benchJobHCL), nil)
+	job, eval, err := benchjob.Registration(i)
 	if err != nil {
 		tb.Fatal(err)
-	}
-	job.ID = fmt.Sprintf("bench-%07d", i)
-	job.Name = job.ID
-	job.Canonicalize()
-	at := time.Unix(1_700_000_000, int64(i)).UTC()
-	job.SubmitTime = at.UnixNano()
-	eval := &structs.Evaluation{
-		ID: fmt.Sprintf("00000000-0000-0000-0000-%012d", i), Namespace: job.Namespace, Priority: job.Priority,
-		Type: job.Type, TriggeredBy: structs.EvalTriggerJobRegister, JobID: job.ID,
-		Status: structs.EvalStatusPending, CreateTime: at.UnixNano(), ModifyTime: at.UnixNano(),
 	}
 	data, err := json.Marshal(job)
 	if err != nil {

@@ -113,10 +113,10 @@ func TestSchedulerPlacesOnRealStateStore(t *testing.T) {
 	}
 }
 
-// An evaluation that cannot place anything ends blocked: the blocked
-// evaluation and the update of the evaluation are written in one Raft
-// entry, and the blocked one is tracked with that entry's index.
-func TestWorkerWritesBlockedEvalWithTheUpdateInOneEntry(t *testing.T) {
+// storeWithEval is a state store holding job "web" (statetest.Job) at
+// index 10 with its pending evaluation e1, and that evaluation as stored.
+func storeWithEval(t *testing.T) (*state.StateStore, *structs.Evaluation) {
+	t.Helper()
 	st, err := state.NewStateStore()
 	if err != nil {
 		t.Fatal(err)
@@ -130,6 +130,14 @@ func TestWorkerWritesBlockedEvalWithTheUpdateInOneEntry(t *testing.T) {
 	if err != nil || stored == nil {
 		t.Fatalf("stored eval: %v, %v", stored, err)
 	}
+	return st, stored
+}
+
+// An evaluation that cannot place anything ends blocked: the blocked
+// evaluation and the update of the evaluation are written in one Raft
+// entry, and the blocked one is tracked with that entry's index.
+func TestWorkerWritesBlockedEvalWithTheUpdateInOneEntry(t *testing.T) {
+	st, stored := storeWithEval(t)
 
 	var entries [][]*structs.Evaluation
 	index := uint64(10)
@@ -158,7 +166,7 @@ func TestWorkerWritesBlockedEvalWithTheUpdateInOneEntry(t *testing.T) {
 		t.Fatalf("entries %v: want one entry with the blocked evaluation and the update", entries)
 	}
 	b, done := entries[0][0], entries[0][1]
-	if b.Status != structs.EvalStatusBlocked || done.ID != eval.ID || done.Status != structs.EvalStatusComplete || done.BlockedEval != b.ID {
+	if b.Status != structs.EvalStatusBlocked || done.ID != stored.ID || done.Status != structs.EvalStatusComplete || done.BlockedEval != b.ID {
 		t.Fatalf("entry holds %s (%s) and %s (%s, blocked eval %q)", b.ID, b.Status, done.ID, done.Status, done.BlockedEval)
 	}
 	if blocked.Len() != 1 {
@@ -173,19 +181,7 @@ func TestWorkerWritesBlockedEvalWithTheUpdateInOneEntry(t *testing.T) {
 // Run acks an evaluation only once its outcome is committed, and gives it
 // back when the commit fails, while it goes on with the next evaluation.
 func TestRunAcksOnlyCommittedOutcomes(t *testing.T) {
-	st, err := state.NewStateStore()
-	if err != nil {
-		t.Fatal(err)
-	}
-	job := statetest.Job("web")
-	eval := statetest.Eval("e1", job)
-	if err := st.UpsertJob(10, job, eval); err != nil {
-		t.Fatal(err)
-	}
-	stored, err := st.EvalByID(nil, eval.ID)
-	if err != nil || stored == nil {
-		t.Fatalf("stored eval: %v, %v", stored, err)
-	}
+	st, stored := storeWithEval(t)
 
 	failed := make(chan *structs.Evaluation, 1)
 	broker := evalbroker.New(evalbroker.Config{NackTimeout: time.Minute, DeliveryLimit: 2,
@@ -219,7 +215,7 @@ func TestRunAcksOnlyCommittedOutcomes(t *testing.T) {
 	broker.Enqueue(stored)
 	select {
 	case e := <-failed:
-		if e.ID != eval.ID {
+		if e.ID != stored.ID {
 			t.Fatalf("failed %s", e.ID)
 		}
 	case <-time.After(10 * time.Second):

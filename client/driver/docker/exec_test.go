@@ -12,17 +12,25 @@ import (
 	"github.com/drover-project/drover/client/driver"
 )
 
-func TestExecSignalAndStats(t *testing.T) {
-	t.Parallel()
-	d := newDriver(t)
-	ctx := context.Background()
+// startListening starts the demo app and waits until it listens; the task
+// is destroyed when the test ends. It returns the task's handle and config.
+func startListening(t *testing.T, d *Driver) (*driver.TaskHandle, *driver.TaskConfig) {
+	t.Helper()
 	cfg, _ := taskConfig(t, d, nil)
-	h, err := d.StartTask(ctx, cfg)
+	h, err := d.StartTask(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = d.DestroyTask(context.Background(), h, true) })
 	waitLog(t, cfg.StdoutPath, "listening on", 1)
+	return h, cfg
+}
+
+func TestExecSignalAndStats(t *testing.T) {
+	t.Parallel()
+	d := newDriver(t)
+	ctx := context.Background()
+	h, cfg := startListening(t, d)
 
 	var out, errOut strings.Builder
 	code, err := d.ExecTask(ctx, h, &driver.ExecOptions{Command: []string{"/app", "echo", "in", "the", "container"}, Stdout: &out, Stderr: &errOut})
@@ -80,13 +88,7 @@ func TestExecRepeated(t *testing.T) {
 	t.Parallel()
 	d := newDriver(t)
 	ctx := context.Background()
-	cfg, _ := taskConfig(t, d, nil)
-	h, err := d.StartTask(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = d.DestroyTask(context.Background(), h, true) })
-	waitLog(t, cfg.StdoutPath, "listening on", 1)
+	h, _ := startListening(t, d)
 
 	const runs = 60 // a soak: raise it and run with -run
 	deadline := time.Now().Add(90 * time.Second)
