@@ -212,6 +212,17 @@ func (s *Server) setupRaft() error {
 		MaxPool: 3,
 		Timeout: 10 * time.Second,
 		Logger:  hlog,
+		// 1 turns off pipelined replication: raft v1.7.3's pipeline can
+		// deadlock. When a follower rejects an append or answers with a
+		// newer term (as after a partition) raft's decoder goroutine
+		// quits, the transport's response reader then blocks handing it
+		// the next answer, and a send racing with that quit blocks
+		// behind the reader; nothing closes the pipeline. Replication to that follower stops for
+		// good (heartbeats go on, so nobody notices) and raft.Shutdown
+		// waits on it forever (hashicorp/raft issue 612). Each append is
+		// then one request and answer, carrying every entry up to
+		// MaxAppendEntries that queued meanwhile.
+		MaxRPCsInFlight: 1,
 	})
 
 	// raft.db holds the stable store (term, vote) and, in data dirs from
@@ -470,14 +481,55 @@ func (s *Server) Shutdown() error {
 		close(s.shutdownCh)
 		s.stopRPC()
 		s.revokeLeadership()
+		stopped := true
 		if s.raft != nil {
-			err = s.raft.Shutdown().Error()
+			stopped, err = s.shutdownRaft()
 		}
 		s.wg.Wait()
 		s.shutdownMembership()
-		s.closeRaft()
+		if stopped {
+			s.closeRaft()
+		}
 	})
 	return err
+}
+
+// raftShutdownGrace is how long raft may take to stop on its own before
+// its connections are closed under it; raftShutdownLimit bounds the wait
+// after that.
+const (
+	raftShutdownGrace = 2 * time.Second
+	raftShutdownLimit = 10 * time.Second
+)
+
+// shutdownRaft stops raft. raft.Shutdown waits for the replication
+// goroutines, and each may be in a call to a peer that no longer answers
+// (a partition): up to the transport's 10 s timeout for the dial and as
+// much again for the call. Closing the transport closes those connections
+// and cancels the dials, so the calls fail at once. stopped is false when
+// raft still had not stopped; its stores are then left open, since its
+// goroutines may still use them.
+func (s *Server) shutdownRaft() (stopped bool, err error) {
+	done := make(chan error, 1)
+	go func() { done <- s.raft.Shutdown().Error() }()
+	grace := time.NewTimer(raftShutdownGrace)
+	defer grace.Stop()
+	select {
+	case err := <-done:
+		return true, err
+	case <-grace.C:
+	}
+	s.log.Warn("raft is slow to stop; closing its connections", "waited", raftShutdownGrace)
+	s.transport.Close()
+	limit := time.NewTimer(raftShutdownLimit)
+	defer limit.Stop()
+	select {
+	case err := <-done:
+		return true, err
+	case <-limit.C:
+		s.log.Error("raft did not stop; leaving it", "waited", raftShutdownGrace+raftShutdownLimit)
+		return false, fmt.Errorf("server: raft did not stop within %s", raftShutdownGrace+raftShutdownLimit)
+	}
 }
 
 func (s *Server) closeRaft() {

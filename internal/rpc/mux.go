@@ -3,6 +3,7 @@
 package rpc
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -34,6 +35,19 @@ type Mux struct {
 	closed  chan struct{}
 	once    sync.Once
 	advAddr net.Addr
+
+	// dialCtx is cancelled by Close, so a raft dial to a peer that
+	// does not answer returns at once.
+	dialCtx    context.Context
+	cancelDial context.CancelFunc
+	// raftConns are the raft connections this side dialed and has not
+	// closed. Close closes them: raft sets a 10 s deadline on each call,
+	// and raft.Shutdown waits for its replication goroutines, so a call to
+	// a partitioned peer would otherwise hold a shutdown for that long.
+	// Accepted connections are left to raft: their goroutines hold no
+	// shutdown, and closing them under raft only logs decode errors.
+	connMu    sync.Mutex
+	raftConns map[*raftConn]struct{}
 }
 
 // Listen opens the shared port. advertise is the address peers use to reach
@@ -57,7 +71,10 @@ func Listen(addr string, advertise net.Addr, log *slog.Logger) (*Mux, error) {
 		rpc:     make(chan net.Conn, 16),
 		closed:  make(chan struct{}),
 		advAddr: advertise,
+
+		raftConns: make(map[*raftConn]struct{}),
 	}
+	m.dialCtx, m.cancelDial = context.WithCancel(context.Background())
 	go m.serve()
 	return m, nil
 }
@@ -68,12 +85,21 @@ func (m *Mux) Addr() net.Addr { return m.ln.Addr() }
 // Advertise is the address peers dial.
 func (m *Mux) Advertise() net.Addr { return m.advAddr }
 
-// Close stops accepting connections.
+// Close stops accepting connections and closes the raft connections it
+// dialed.
 func (m *Mux) Close() error {
 	var err error
 	m.once.Do(func() {
 		close(m.closed)
+		m.cancelDial()
 		err = m.ln.Close()
+		m.connMu.Lock()
+		conns := m.raftConns
+		m.raftConns = nil
+		m.connMu.Unlock()
+		for c := range conns {
+			c.Conn.Close()
+		}
 	})
 	return err
 }
@@ -143,13 +169,52 @@ func (r *raftLayer) Close() error   { return r.m.Close() }
 func (r *raftLayer) Addr() net.Addr { return r.m.advAddr }
 
 func (r *raftLayer) Dial(address raft.ServerAddress, timeout time.Duration) (net.Conn, error) {
-	conn, err := net.DialTimeout("tcp", string(address), timeout)
+	ctx, cancel := context.WithTimeout(r.m.dialCtx, timeout)
+	defer cancel()
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", string(address))
 	if err != nil {
 		return nil, err
 	}
-	if _, err := conn.Write([]byte{ProtoRaft}); err != nil {
-		conn.Close()
+	tc, err := r.m.track(conn)
+	if err != nil {
 		return nil, err
 	}
-	return conn, nil
+	// The protocol byte goes out under the same bound as the dial, and a
+	// Close unblocks it like any other write.
+	tc.SetWriteDeadline(time.Now().Add(timeout))
+	if _, err := tc.Write([]byte{ProtoRaft}); err != nil {
+		tc.Close()
+		return nil, err
+	}
+	tc.SetWriteDeadline(time.Time{})
+	return tc, nil
+}
+
+// track registers a dialed raft connection so Close can close it; after
+// Close it closes the connection and fails.
+func (m *Mux) track(c net.Conn) (net.Conn, error) {
+	rc := &raftConn{Conn: c, m: m}
+	m.connMu.Lock()
+	defer m.connMu.Unlock()
+	if m.raftConns == nil {
+		c.Close()
+		return nil, net.ErrClosed
+	}
+	m.raftConns[rc] = struct{}{}
+	return rc, nil
+}
+
+// raftConn is a dialed raft connection that leaves the mux's set when
+// closed. Deadlines and everything else are the TCP connection's own.
+type raftConn struct {
+	net.Conn
+	m *Mux
+}
+
+func (c *raftConn) Close() error {
+	c.m.connMu.Lock()
+	delete(c.m.raftConns, c)
+	c.m.connMu.Unlock()
+	return c.Conn.Close()
 }
