@@ -323,11 +323,51 @@ func (s *Server) Join(addrs []string) (int, error) { return s.members.Join(addrs
 // ForceLeave turns a failed server into a left one, so the leader takes it
 // out of the Raft configuration at once; prune also drops it from the
 // member list. name may leave out the ".region" suffix.
+//
+// The change is gossiped, and the leader is also told directly (over RPC
+// from a follower): it is the leader that removes the server from Raft, and
+// one lost gossip broadcast would otherwise leave the server in the
+// configuration with nothing to repair it. The leader checks its own view
+// too: it refuses a member that it still sees alive.
 func (s *Server) ForceLeave(name string, prune bool) error {
-	err := s.members.ForceLeave(name, prune)
-	if errors.Is(err, membership.ErrUnknownMember) && !strings.Contains(name, ".") {
-		err = s.members.ForceLeave(name+"."+s.cfg.Region, prune)
+	m, ok := s.lookupMember(name)
+	if !ok {
+		return structs.NotFound(fmt.Errorf("%w %q", membership.ErrUnknownMember, name))
 	}
+	if err := forceLeaveError(s.members.ForceLeave(m.Name, prune)); err != nil {
+		return err
+	}
+	// The Raft ID is read before a prune drops the member: the leader
+	// needs it if the pruned member is gone from its own list.
+	args := &forceLeaveArgs{Name: m.Name, Prune: prune}
+	if srv, ok := membership.ParseServer(m.Tags); ok && srv.Region == s.cfg.Region {
+		args.ID = srv.ID
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*operatorLeaderWait)
+	defer cancel()
+	if err := s.forceLeaveOnLeader(ctx, args); err != nil {
+		return fmt.Errorf("%s is marked left on this server and gossiped, but the leader did not take it: %w", m.Name, err)
+	}
+	return nil
+}
+
+// lookupMember finds a member by its full name or by its name without the
+// ".region" suffix.
+func (s *Server) lookupMember(name string) (membership.Member, bool) {
+	var short membership.Member
+	found := false
+	for _, m := range s.members.Members() {
+		switch m.Name {
+		case name:
+			return m, true
+		case name + "." + s.cfg.Region:
+			short, found = m, true
+		}
+	}
+	return short, found
+}
+
+func forceLeaveError(err error) error {
 	switch {
 	case errors.Is(err, membership.ErrUnknownMember):
 		return structs.NotFound(err)
@@ -335,6 +375,48 @@ func (s *Server) ForceLeave(name string, prune bool) error {
 		return structs.BadRequest(err)
 	}
 	return err
+}
+
+// forceLeaveArgs is a force-leave passed to the leader. ID is the member's
+// Raft ID ("" for a member that is not a server of this region).
+type forceLeaveArgs struct {
+	Name  string
+	ID    string
+	Prune bool
+}
+
+// forceLeaveOnLeader applies a force-leave on the leader, forwarding it
+// there from a follower. The leader marks the member left in its own pool
+// (a no-op when gossip got there first), and its membership loop removes
+// the server from Raft as for any server that left (autopilot.go). A
+// pruned member is no longer listed, so nothing would tell the loop that
+// it left: the leader removes it from Raft here.
+func (s *Server) forceLeaveOnLeader(ctx context.Context, a *forceLeaveArgs) error {
+	if ok, err := s.forwardOperator(ctx, "Operator.ForceLeave", a, nil); ok {
+		return err
+	}
+	err := s.members.ForceLeave(a.Name, a.Prune)
+	switch {
+	case errors.Is(err, membership.ErrUnknownMember) && a.Prune:
+		// Pruned already by the gossiped force-leave.
+	case errors.Is(err, membership.ErrMemberAlive):
+		return structs.BadRequest(fmt.Errorf("the leader still sees the member alive: %w", err))
+	case err != nil:
+		return forceLeaveError(fmt.Errorf("on the leader: %w", err))
+	}
+	if !a.Prune || a.ID == "" || raft.ServerID(a.ID) == s.localID {
+		return nil
+	}
+	for _, srv := range s.raftServers() {
+		if srv.ID != raft.ServerID(a.ID) {
+			continue
+		}
+		if err := s.raft.RemoveServer(srv.ID, 0, 0).Error(); err != nil {
+			return fmt.Errorf("remove the pruned server %s from the raft configuration: %w", a.Name, err)
+		}
+		s.log.Info("removed a pruned server from the raft configuration", "member", a.Name, "id", srv.ID, "address", srv.Address)
+	}
+	return nil
 }
 
 // Leave takes this server out of the cluster on purpose: a leader first

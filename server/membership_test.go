@@ -228,9 +228,11 @@ func TestForceLeaveAndGracefulLeave(t *testing.T) {
 	failing, leaving := followers[0], followers[1]
 
 	failing.Shutdown()
+	phase := time.Now()
 	waitFor(t, "the failure to be seen", func() bool {
 		return memberStatus(leader, failing.memberName()) == "failed" && memberStatus(leaving, failing.memberName()) == "failed"
 	})
+	t.Logf("failure seen %v after the shutdown", time.Since(phase))
 	if !votersAre(leader, s1, s2, s3) {
 		t.Fatal("a failed server was removed with cleanup off")
 	}
@@ -244,23 +246,59 @@ func TestForceLeaveAndGracefulLeave(t *testing.T) {
 		t.Fatal("force-leave of a live member succeeded")
 	}
 	// From a follower, by its short name: gossip carries it to the leader.
+	phase = time.Now()
 	if err := leaving.ForceLeave(failing.cfg.NodeName, false); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the forced server out of the configuration", func() bool { return votersAre(leader, leader, leaving) })
+	t.Logf("forced server out of the configuration %v after the force-leave", time.Since(phase))
 	if st := memberStatus(leader, failing.memberName()); st != "left" {
 		t.Fatalf("status of the forced server: %q", st)
 	}
 
+	phase = time.Now()
 	if err := leaving.Leave(); err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("Leave returned after %v", time.Since(phase))
 	// Leave waits a bounded time for its removal; on a loaded machine the
 	// leader may commit it just after.
 	waitForOr(t, "the leaving server out of the configuration", func() bool { return votersAre(leader, leader) },
 		func() string { return describeServers(leader, leaving) })
 	leaving.Shutdown()
 	waitFor(t, "the server that left to show as left", func() bool { return memberStatus(leader, leaving.memberName()) == "left" })
+	t.Logf("the server that left shows as left %v after its Leave", time.Since(phase))
+}
+
+// TestForceLeaveOverRPCAlone: the leader acts on a force-leave a follower
+// tells it over RPC even if no gossip broadcast of it arrives (here none is
+// sent: the follower's pool is not touched), and a prune, which takes the
+// member out of the leader's list, still takes it out of Raft.
+func TestForceLeaveOverRPCAlone(t *testing.T) {
+	noCleanup := func(c *Config) { c.Autopilot = &AutopilotConfig{} }
+	logs := keepLogs(t)
+	s1 := startGossipServer(t, "s1", 3, nil, noCleanup, logs("s1"))
+	join := []string{s1.GossipAddr()}
+	s2 := startGossipServer(t, "s2", 3, join, noCleanup, logs("s2"))
+	s3 := startGossipServer(t, "s3", 3, join, noCleanup, logs("s3"))
+	servers := []*Server{s1, s2, s3}
+	leader := oneLeader(t, servers)
+	waitFor(t, "three voters", func() bool { return votersAre(leader, s1, s2, s3) })
+	followers := without(servers, leader)
+	failing, asking := followers[0], followers[1]
+
+	failing.Shutdown()
+	waitFor(t, "the leader to see the failure", func() bool { return memberStatus(leader, failing.memberName()) == "failed" })
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	args := &forceLeaveArgs{Name: failing.memberName(), ID: string(failing.localID), Prune: true}
+	// Leadership may move under load; the call is forwarded to whoever leads.
+	waitFor(t, "the leader to take the force-leave", func() bool { return asking.forceLeaveOnLeader(ctx, args) == nil })
+	now := oneLeader(t, []*Server{leader, asking})
+	waitFor(t, "the pruned server out of the configuration", func() bool { return votersAre(now, leader, asking) })
+	if st := memberStatus(now, failing.memberName()); !strings.HasPrefix(st, "(no member") {
+		t.Fatalf("status of the pruned server on the leader: %q", st)
+	}
 }
 
 // keepLogs collects the servers' logs (info and up, gossip included) and

@@ -397,6 +397,12 @@ func (s *Server) serveOperatorCall(ctx context.Context, method string, args rpc.
 			return nil, err
 		}
 		return nil, s.RemoveRaftPeer(ctx, a.Address, a.ID)
+	case "Operator.ForceLeave":
+		var a forceLeaveArgs
+		if err := args.Decode(&a); err != nil {
+			return nil, err
+		}
+		return nil, s.forceLeaveOnLeader(ctx, &a)
 	case "Operator.TransferLeadership":
 		var id string
 		if err := args.Decode(&id); err != nil {
