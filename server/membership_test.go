@@ -211,10 +211,11 @@ func oneLeaderNow(servers []*Server) string {
 	return addr
 }
 
-// TestForceLeaveAndGracefulLeave: a failed server can be forced out of the
-// Raft configuration by name; a server that leaves is removed at once.
-func TestForceLeaveAndGracefulLeave(t *testing.T) {
-	// No dead-server cleanup here: only force-leave may remove the failed one.
+// threeServersWithoutCleanup starts three gossiping servers with no
+// dead-server cleanup (only force-leave or a leave may remove one) and
+// returns the leader and the two followers once all three are voters.
+func threeServersWithoutCleanup(t *testing.T) (leader *Server, followers []*Server) {
+	t.Helper()
 	noCleanup := func(c *Config) { c.Autopilot = &AutopilotConfig{} }
 	logs := keepLogs(t)
 	s1 := startGossipServer(t, "s1", 3, nil, noCleanup, logs("s1"))
@@ -222,9 +223,15 @@ func TestForceLeaveAndGracefulLeave(t *testing.T) {
 	s2 := startGossipServer(t, "s2", 3, join, noCleanup, logs("s2"))
 	s3 := startGossipServer(t, "s3", 3, join, noCleanup, logs("s3"))
 	servers := []*Server{s1, s2, s3}
-	leader := oneLeader(t, servers)
+	leader = oneLeader(t, servers)
 	waitFor(t, "three voters", func() bool { return votersAre(leader, s1, s2, s3) })
-	followers := without(servers, leader)
+	return leader, without(servers, leader)
+}
+
+// TestForceLeaveAndGracefulLeave: a failed server can be forced out of the
+// Raft configuration by name; a server that leaves is removed at once.
+func TestForceLeaveAndGracefulLeave(t *testing.T) {
+	leader, followers := threeServersWithoutCleanup(t)
 	failing, leaving := followers[0], followers[1]
 
 	failing.Shutdown()
@@ -233,7 +240,7 @@ func TestForceLeaveAndGracefulLeave(t *testing.T) {
 		return memberStatus(leader, failing.memberName()) == "failed" && memberStatus(leaving, failing.memberName()) == "failed"
 	})
 	t.Logf("failure seen %v after the shutdown", time.Since(phase))
-	if !votersAre(leader, s1, s2, s3) {
+	if !votersAre(leader, leader, failing, leaving) {
 		t.Fatal("a failed server was removed with cleanup off")
 	}
 	if err := leader.ForceLeave("nobody", false); err == nil {
@@ -275,16 +282,7 @@ func TestForceLeaveAndGracefulLeave(t *testing.T) {
 // sent: the follower's pool is not touched), and a prune, which takes the
 // member out of the leader's list, still takes it out of Raft.
 func TestForceLeaveOverRPCAlone(t *testing.T) {
-	noCleanup := func(c *Config) { c.Autopilot = &AutopilotConfig{} }
-	logs := keepLogs(t)
-	s1 := startGossipServer(t, "s1", 3, nil, noCleanup, logs("s1"))
-	join := []string{s1.GossipAddr()}
-	s2 := startGossipServer(t, "s2", 3, join, noCleanup, logs("s2"))
-	s3 := startGossipServer(t, "s3", 3, join, noCleanup, logs("s3"))
-	servers := []*Server{s1, s2, s3}
-	leader := oneLeader(t, servers)
-	waitFor(t, "three voters", func() bool { return votersAre(leader, s1, s2, s3) })
-	followers := without(servers, leader)
+	leader, followers := threeServersWithoutCleanup(t)
 	failing, asking := followers[0], followers[1]
 
 	failing.Shutdown()

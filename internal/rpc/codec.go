@@ -6,9 +6,9 @@ import (
 	"io"
 	"sync"
 
-	jsonv1 "github.com/go-json-experiment/json/v1"
 	"github.com/hashicorp/go-msgpack/v2/codec"
 
+	"github.com/drover-project/drover/internal/jsondecode"
 	"github.com/drover-project/drover/structs"
 )
 
@@ -50,14 +50,6 @@ type response struct {
 	// from this stream, and takes the stream's end as the caller's cancel
 	// of the call in flight, if any.
 	Kept bool
-}
-
-// unmarshalJSON decodes as encoding/json does, with go-json-experiment's
-// v1 package (Go's encoding/json/v2 code configured for v1's behaviour),
-// in two thirds of the time and with half the allocations. Only its error
-// messages differ; the values here were encoded by encoding/json.
-func unmarshalJSON(data []byte, v any) error {
-	return jsonv1.Unmarshal(data, v)
 }
 
 var msgpackHandle = func() *codec.MsgpackHandle {
@@ -108,7 +100,7 @@ type Args struct {
 // Decode reads the arguments into v. A malformed body is the caller's
 // mistake, so it is a bad request.
 func (a Args) Decode(v any) error {
-	if err := unmarshalJSON(a.data, v); err != nil {
+	if err := jsondecode.Unmarshal(a.data, v); err != nil {
 		return structs.BadRequest(fmt.Errorf("rpc: decoding arguments: %w", err))
 	}
 	return nil

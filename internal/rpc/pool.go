@@ -12,6 +12,7 @@ import (
 
 	"github.com/hashicorp/yamux"
 
+	"github.com/drover-project/drover/internal/jsondecode"
 	"github.com/drover-project/drover/structs"
 )
 
@@ -150,7 +151,7 @@ func (p *Pool) call(ctx context.Context, addr, method string, args any, body io.
 	if reply == nil || len(resp.Reply) == 0 {
 		return nil
 	}
-	if err := unmarshalJSON(resp.Reply, reply); err != nil {
+	if err := jsondecode.Unmarshal(resp.Reply, reply); err != nil {
 		return fmt.Errorf("rpc: decoding reply of %s from %s: %w", method, addr, err)
 	}
 	return nil

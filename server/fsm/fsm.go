@@ -18,6 +18,7 @@ import (
 
 	"github.com/hashicorp/raft"
 
+	"github.com/drover-project/drover/internal/jsondecode"
 	"github.com/drover-project/drover/server/state"
 	"github.com/drover-project/drover/structs"
 )
@@ -232,7 +233,7 @@ var errDecode = errors.New("cannot decode")
 
 func decode[T any](t MessageType, body []byte) (*T, error) {
 	var req T
-	if err := unmarshal(body, &req); err != nil {
+	if err := jsondecode.Unmarshal(body, &req); err != nil {
 		return nil, fmt.Errorf("fsm: %w %s: %w", errDecode, t, err)
 	}
 	if err := rejectNullElements(&req); err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/drover-project/drover/internal/jsondecode"
 	"github.com/drover-project/drover/server/state"
 	"github.com/drover-project/drover/structs"
 )
@@ -170,7 +171,7 @@ func (r NodeRegisterRequest) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON reads the node with its SecretID.
 func (r *NodeRegisterRequest) UnmarshalJSON(data []byte) error {
 	var w nodeRegisterWire
-	if err := unmarshal(data, &w); err != nil {
+	if err := jsondecode.Unmarshal(data, &w); err != nil {
 		return err
 	}
 	r.Node, r.Evals = w.Node.node(), w.Evals

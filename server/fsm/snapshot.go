@@ -9,6 +9,7 @@ import (
 
 	"github.com/hashicorp/raft"
 
+	"github.com/drover-project/drover/internal/jsondecode"
 	"github.com/drover-project/drover/server/state"
 )
 
@@ -249,7 +250,7 @@ func decodeValue[T any](raw json.RawMessage) (*T, error) {
 		return nil, errors.New("empty value")
 	}
 	var v T
-	if err := unmarshal(raw, &v); err != nil {
+	if err := jsondecode.Unmarshal(raw, &v); err != nil {
 		return nil, err
 	}
 	if err := rejectNullElements(&v); err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hashicorp/raft"
 
+	"github.com/drover-project/drover/internal/jsondecode"
 	"github.com/drover-project/drover/server/state"
 	"github.com/drover-project/drover/server/state/statetest"
 	"github.com/drover-project/drover/structs"
@@ -75,7 +76,7 @@ func sameDecoding(typ reflect.Type, data []byte) error {
 	want := reflect.New(typ)
 	wantErr := json.Unmarshal(data, want.Interface())
 	got := reflect.New(typ)
-	gotErr := unmarshal(data, got.Interface())
+	gotErr := jsondecode.Unmarshal(data, got.Interface())
 	switch {
 	case (wantErr == nil) != (gotErr == nil):
 		return fmt.Errorf("%s from %q: encoding/json error %v, unmarshal error %v", typ, data, wantErr, gotErr)

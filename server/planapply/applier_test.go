@@ -20,15 +20,7 @@ func TestEvaluatePlanDropsNodesThatNoLongerFit(t *testing.T) {
 		t.Fatal(err)
 	}
 	job := statetest.Job("web")
-	if err := st.UpsertNode(1, statetest.Node("n1")); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.UpsertNode(2, statetest.Node("n2")); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.UpsertJob(3, job); err != nil {
-		t.Fatal(err)
-	}
+	statetest.Seed(t, st, job, "n1", "n2")
 	committed := statetest.Alloc("a1", job, 0, "n1", "e1")
 	if err := st.UpsertAllocs(4, []*structs.Allocation{committed}); err != nil {
 		t.Fatal(err)
@@ -87,13 +79,7 @@ func TestApplyPlanSendsTheJobOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	job := statetest.Job("web")
-	if err := st.UpsertNode(1, statetest.Node("n1")); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.UpsertJob(2, job); err != nil {
-		t.Fatal(err)
-	}
-	index := uint64(2)
+	index := statetest.Seed(t, st, job, "n1")
 	var sent *fsm.ApplyPlanResultsRequest
 	apply := func(mt fsm.MessageType, req any) (uint64, error) {
 		r, ok := req.(*fsm.ApplyPlanResultsRequest)

@@ -18,12 +18,7 @@ func TestSharedReadersMatchCopiesAndStayUnchanged(t *testing.T) {
 		t.Fatal(err)
 	}
 	job := statetest.Job("web")
-	if err := st.UpsertNode(1, statetest.Node("n1")); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.UpsertJob(2, job); err != nil {
-		t.Fatal(err)
-	}
+	statetest.Seed(t, st, job, "n1")
 	a := statetest.Alloc("a1", job, 0, "n1", "e1")
 	if err := st.UpsertAllocs(3, []*structs.Allocation{a}); err != nil {
 		t.Fatal(err)
